@@ -1,0 +1,262 @@
+"""The ``covcore`` command line: run, report, erase, debug, help.
+
+Exit codes: 0 ok, 1 error (one line, no traceback), 2 fail-under.  The
+measured program's own exit code becomes ``covcore run``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import traceback
+from typing import Any, Sequence
+
+from covcore.errors import EXIT_ERROR, EXIT_FAIL_UNDER, EXIT_OK, CovcoreError
+
+COMMANDS = {
+    "run": "Run a Python program and measure code execution.",
+    "report": "Report coverage statistics on modules.",
+    "erase": "Erase previously collected coverage data.",
+    "debug": "Display information about the internals of covcore.",
+    "help": "Describe how to use covcore.",
+}
+
+_EPILOG = "Full documentation is in the README: the command set is coverage.py's."
+
+
+class UsageError(CovcoreError):
+    """The command line itself is wrong."""
+
+    slug = "usage"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is a CovcoreError (exit 1), never exit 2:
+    2 means fail-under."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+    return value
+
+
+def _precision(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rcfile", metavar="RCFILE", help="Specify configuration file. By default '.covcorerc', setup.cfg, tox.ini and pyproject.toml are tried, then coverage.py's config. [env: COVCORE_RCFILE]")
+    p.add_argument("--debug", metavar="OPTS", type=_csv, help="Debug options, separated by commas: trace, sys, config. [env: COVCORE_DEBUG]")
+    p.add_argument("--data-file", metavar="DATAFILE", help="Base name of the data file. Defaults to '.covcore'. [env: COVCORE_FILE]")
+
+
+def _add_filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--include", metavar="PAT1,PAT2,...", type=_csv, help="Include only files whose paths match one of these patterns. Accepts shell-style wildcards, which must be quoted.")
+    p.add_argument("--omit", metavar="PAT1,PAT2,...", type=_csv, help="Omit files whose paths match one of these patterns. Accepts shell-style wildcards, which must be quoted.")
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(prog="covcore", description="covcore: code coverage for Python.", epilog=_EPILOG)
+    parser.add_argument("--version", action="store_true", help="Display version information and exit.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser("run", help=COMMANDS["run"], description=COMMANDS["run"], usage="covcore run [options] <pyfile> [program options]\n       covcore run [options] -m <module> [program options]")
+    run.add_argument("-a", "--append", action="store_true", help="Append data to the data file. Otherwise it starts clean each time.")
+    run.add_argument("--branch", action="store_true", default=None, help="Measure branch coverage in addition to statement coverage.")
+    run.add_argument("--concurrency", metavar="LIBS", type=_csv, help="Properly measure code using a concurrency library: thread.")
+    run.add_argument("--context", metavar="LABEL", help="The context label to record for this coverage run.")
+    run.add_argument("-m", "--module", action="store_true", help="<pyfile> is an importable Python module, not a script path, to be run as 'python -m' would run it.")
+    run.add_argument("-L", "--pylib", action="store_true", default=None, help="Measure coverage even inside the Python installed library, which isn't done by default.")
+    run.add_argument("-p", "--parallel-mode", action="store_true", default=None, help="Append the machine name, process id and random number to the data file name to simplify collecting data from many processes.")
+    run.add_argument("--source", metavar="SRC1,SRC2,...", type=_csv, help="A list of directories or importable names of code to measure.")
+    run.add_argument("--timid", action="store_true", default=None, help="Use the slower Python trace function core.")
+    _add_filters(run)
+    _add_common(run)
+    run.add_argument("program", nargs=argparse.REMAINDER, help="The program (or module) to run and its arguments.")
+
+    rep = sub.add_parser("report", help=COMMANDS["report"], description=COMMANDS["report"])
+    rep.add_argument("--fail-under", metavar="MIN", type=_percent, help="Exit with a status of 2 if the total coverage is less than MIN.")
+    rep.add_argument("--format", metavar="FORMAT", choices=["text", "markdown", "total"], help="Output format, either text (default), markdown, or total.")
+    rep.add_argument("-i", "--ignore-errors", action="store_true", default=None, help="Ignore errors while reading source files.")
+    rep.add_argument("-m", "--show-missing", action="store_true", default=None, help="Show line numbers of statements in each module that weren't executed.")
+    rep.add_argument("--precision", metavar="N", type=_precision, help="Number of digits after the decimal point to display for reported coverage percentages.")
+    rep.add_argument("--skip-covered", action="store_true", default=None, help="Skip files with 100%% coverage.")
+    rep.add_argument("--no-skip-covered", action="store_false", dest="skip_covered", help="Disable --skip-covered.")
+    rep.add_argument("--skip-empty", action="store_true", default=None, help="Skip files with no code.")
+    rep.add_argument("--sort", metavar="COLUMN", help="Sort the report by the named column: name, stmts, miss, or cover. Prefix with '-' for descending.")
+    _add_filters(rep)
+    _add_common(rep)
+    rep.add_argument("modules", nargs="*", metavar="MODULES", help="Files or modules to report on (default: all measured).")
+
+    era = sub.add_parser("erase", help=COMMANDS["erase"], description=COMMANDS["erase"])
+    _add_common(era)
+
+    dbg = sub.add_parser("debug", help=COMMANDS["debug"], description=COMMANDS["debug"] + " TOPIC is one of: sys (installation and tracer backend), config (the configuration in force), data (what the data file holds), premain (where covcore was called from).")
+    dbg.add_argument("topic", choices=["sys", "config", "data", "premain"], metavar="TOPIC", help="sys, config, data or premain.")
+    _add_common(dbg)
+
+    hlp = sub.add_parser("help", help=COMMANDS["help"], description=COMMANDS["help"])
+    hlp.add_argument("topic", nargs="?", metavar="COMMAND")
+    return parser
+
+
+def _coverage(args: argparse.Namespace, **kwargs: Any) -> Any:
+    from covcore.session import Coverage
+
+    if args.data_file:
+        kwargs["data_file"] = args.data_file
+    return Coverage(config_file=args.rcfile or True, debug=args.debug, **kwargs)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from covcore.execfile import ProgramRunner, strip_traceback
+
+    if not args.program:
+        raise UsageError("Nothing to do: give a program to run ('covcore run PROGRAM' or 'covcore run -m MODULE')")
+    cov = _coverage(
+        args,
+        branch=args.branch,
+        cover_pylib=args.pylib,
+        timid=args.timid,
+        source=args.source,
+        include=args.include,
+        omit=args.omit,
+        concurrency=args.concurrency,
+        context=args.context,
+        data_suffix=True if args.parallel_mode else None,
+    )
+    runner = ProgramRunner(args.program, as_module=args.module)
+    runner.prepare()
+    if args.append:
+        cov.load()
+    else:
+        cov.erase()
+    status = EXIT_OK
+    interrupted = False
+    cov.start()
+    try:
+        runner.run()
+    except SystemExit as exc:
+        code = exc.code
+        if code is None:
+            status = 0
+        elif isinstance(code, int):
+            status = code
+        else:
+            sys.stderr.write(f"{code}\n")
+            status = 1
+    except KeyboardInterrupt:
+        interrupted = True
+        cov.stop()
+        typ, err, tb = sys.exc_info()
+        traceback.print_exception(typ, err, strip_traceback(tb))
+        status = 130
+    except BaseException:  # noqa: BLE001 - the program's own exception, shown as Python shows it
+        cov.stop()
+        typ, err, tb = sys.exc_info()
+        sys.excepthook(typ, err, strip_traceback(tb))  # type: ignore[arg-type]
+        status = 1
+    finally:
+        cov.stop()
+        sys.stdout.flush()
+        cov.save()
+    if interrupted:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    return status
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from covcore.analysis import fail_under_message, should_fail_under
+
+    cov = _coverage(args)
+    cov.load()
+    total = cov.report(
+        morfs=args.modules or None,
+        show_missing=args.show_missing,
+        ignore_errors=args.ignore_errors,
+        omit=args.omit,
+        include=args.include,
+        skip_covered=args.skip_covered,
+        skip_empty=args.skip_empty,
+        precision=args.precision,
+        sort=args.sort,
+        output_format=args.format,
+    )
+    fail_under = args.fail_under if args.fail_under is not None else cov.config.fail_under
+    precision = args.precision if args.precision is not None else cov.config.precision
+    if fail_under and should_fail_under(total, fail_under, precision):
+        sys.stdout.flush()
+        print(fail_under_message(total, fail_under, precision), file=sys.stderr)
+        return EXIT_FAIL_UNDER
+    return EXIT_OK
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    cov = _coverage(args)
+    cov.erase()
+    return EXIT_OK
+
+
+def cmd_debug(args: argparse.Namespace) -> int:
+    from covcore import debug
+
+    cov = _coverage(args)
+    print(debug.describe(args.topic, cov))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``covcore`` command; returns the exit code (0, 1 or 2)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.version:
+            from covcore import __version__
+            from covcore.backend import choose_backend
+
+            try:
+                how = f"with the {choose_backend().name} tracer"
+            except CovcoreError as exc:
+                how = f"({exc})"
+            print(f"covcore, version {__version__} {how}")
+            return EXIT_OK
+        if args.command is None:
+            parser.print_help()
+            return EXIT_OK
+        if args.command == "help":
+            if args.topic is None:
+                parser.print_help()
+            elif args.topic in COMMANDS and args.topic != "help":
+                parser.parse_args([args.topic, "--help"])
+            else:
+                raise UsageError(f"Don't know topic {args.topic!r}")
+            return EXIT_OK
+        handler = {"run": cmd_run, "report": cmd_report, "erase": cmd_erase, "debug": cmd_debug}[args.command]
+        return handler(args)
+    except CovcoreError as exc:
+        sys.stdout.flush()
+        print(f"covcore: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+
+
+def main_exit() -> None:
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Start and stop measurement: one tracer per thread (or one per process
+with ``sys.monitoring``), and hand what they recorded to a CoverageData.
+
+The collector owns the policy the tracers must not know: which backend,
+which threads, and where recorded data goes.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+from covcore.backend import Backend
+from covcore.data import CoverageData
+from covcore.types import Tracer, TShouldTrace, TTraceData, TWarn
+
+
+class Collector:
+    """Runs tracers of one backend and gathers their data.
+
+    :param backend: the chosen tracer backend (:func:`covcore.backend.choose_backend`).
+    :param should_trace: the file selection policy (see :data:`covcore.types.TShouldTrace`).
+    :param branch: record arcs rather than lines.
+    :param warn: ``warn(message, slug)``.
+    """
+
+    def __init__(self, backend: Backend, should_trace: TShouldTrace, branch: bool, warn: TWarn) -> None:
+        self.backend = backend
+        self.should_trace = should_trace
+        self.branch = branch
+        self.warn = warn
+        self.data: TTraceData = {}
+        self.should_trace_cache: dict[str, str | None] = {}
+        self.tracers: list[Tracer] = []
+        self._thread_tracers: dict[int, Tracer] = {}
+        self._lock = threading.Lock()
+        self.started = False
+
+    def _new_tracer(self) -> Tracer:
+        tracer: Tracer = self.backend.tracer_class(
+            self.data, self.should_trace, self.should_trace_cache, branch=self.branch, warn=self.warn
+        )
+        with self._lock:
+            self.tracers.append(tracer)
+            self._thread_tracers[threading.get_ident()] = tracer
+        tracer.start()
+        return tracer
+
+    def _installation_trace(self, frame: Any, event: str, arg: Any) -> None:
+        """Called by ``threading`` in each new thread: install a tracer there."""
+        sys.settrace(None)
+        if self.started:
+            self._new_tracer()
+        return None
+
+    def start(self) -> None:
+        """Start measuring the current thread, and threads started from now on."""
+        if self.started:
+            return
+        self.started = True
+        if self.backend.tracer_class.process_wide:
+            self._new_tracer()
+        else:
+            threading.settrace(self._installation_trace)
+            self._new_tracer()
+
+    def stop(self) -> None:
+        """Stop measuring.  Threads' tracers stop recording too."""
+        if not self.started:
+            return
+        self.started = False
+        if not self.backend.tracer_class.process_wide:
+            threading.settrace(None)  # type: ignore[arg-type]
+        with self._lock:
+            tracers = list(self.tracers)
+            self.tracers.clear()
+            self._thread_tracers.clear()
+        for tracer in tracers:
+            tracer.stop()
+
+    def flush_into(self, covdata: CoverageData) -> bool:
+        """Add everything recorded so far to ``covdata``; True if there was any."""
+        data = {f: set(items) for f, items in list(self.data.items())}
+        if self.branch:
+            covdata.add_arcs(data)
+        else:
+            covdata.add_lines(data)
+        return bool(data)

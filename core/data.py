@@ -1,0 +1,429 @@
+"""Coverage data: what was measured, and the data file that keeps it.
+
+A :class:`CoverageData` holds, per measured file and per context, the set of
+executed lines (statement coverage) or of executed arcs (branch coverage).
+It reads and writes covcore's SQLite data file.
+
+The data file (schema version :data:`SCHEMA_VERSION`)::
+
+    covcore_schema(version)                      one row
+    meta(key PRIMARY KEY, value)                 has_arcs, covcore_version, when, sys_argv
+    file(id PRIMARY KEY, path UNIQUE)            measured files, canonical names
+    context(id PRIMARY KEY, context UNIQUE)      "" is the default context
+    line_bits(file_id, context_id, numbits)      executed lines, packed (covcore.numbits)
+    arc_pairs(file_id, context_id, pairs)        executed arcs, little-endian int32 pairs
+    tracer(file_id PRIMARY KEY, tracer)          file tracer plugin, for files not measured as Python
+
+Saving writes a complete new file beside the old one and renames it into
+place, so a crash while saving leaves the old file or the new one, never a
+half-written one.  Parallel-mode data files are named
+``<basename>.<host>.<pid>.X<random>`` so concurrent writers never share one;
+``combine`` merges them with :meth:`CoverageData.update`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import glob
+import os
+import random
+import socket
+import sqlite3
+import sys
+from array import array
+from typing import Callable, Collection, Iterable, Mapping
+
+from covcore.errors import DataError
+from covcore.numbits import numbits_to_nums, nums_to_numbits
+from covcore.sqlitedb import SqliteDb
+from covcore.types import TArc
+
+#: The version of the data file's schema this covcore reads and writes.
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE covcore_schema (version INTEGER NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE file (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE);
+CREATE TABLE context (id INTEGER PRIMARY KEY, context TEXT NOT NULL UNIQUE);
+CREATE TABLE line_bits (
+    file_id INTEGER NOT NULL REFERENCES file (id),
+    context_id INTEGER NOT NULL REFERENCES context (id),
+    numbits BLOB NOT NULL,
+    PRIMARY KEY (file_id, context_id)
+);
+CREATE TABLE arc_pairs (
+    file_id INTEGER NOT NULL REFERENCES file (id),
+    context_id INTEGER NOT NULL REFERENCES context (id),
+    pairs BLOB NOT NULL,
+    PRIMARY KEY (file_id, context_id)
+);
+CREATE TABLE tracer (file_id INTEGER PRIMARY KEY REFERENCES file (id), tracer TEXT NOT NULL);
+"""
+
+
+def filename_suffix(suffix: str | bool | None) -> str | None:
+    """The suffix of a data file's name.
+
+    :param suffix: True for a parallel-mode suffix ``<host>.<pid>.X<random>``;
+        a string is used as given; None or False for no suffix.
+    """
+    if suffix is True:
+        rand = random.Random(os.urandom(8)).randint(0, 999999)
+        return f"{socket.gethostname()}.{os.getpid()}.X{rand:06d}"
+    if suffix is False:
+        return None
+    return suffix
+
+
+def _pack_arcs(arcs: Iterable[TArc]) -> bytes:
+    flat = array("i")
+    for a, b in sorted(arcs):
+        flat.append(a)
+        flat.append(b)
+    if sys.byteorder == "big":
+        flat.byteswap()
+    return flat.tobytes()
+
+
+def _unpack_arcs(blob: bytes) -> set[TArc]:
+    flat = array("i")
+    flat.frombytes(blob)
+    if sys.byteorder == "big":
+        flat.byteswap()
+    return set(zip(flat[0::2], flat[1::2]))
+
+
+class CoverageData:
+    """Measured lines or arcs, per file and context, and their data file.
+
+    :param basename: the data file's name (default ``.covcore``); relative
+        names are relative to the current directory.
+    :param suffix: see :func:`filename_suffix`.
+    :param no_disk: keep data in memory only; :meth:`read` and :meth:`write`
+        do nothing.
+    :param warn: ``warn(message, slug)`` for warnings.
+
+    A ``CoverageData`` holds lines *or* arcs, never both: adding arcs to
+    line data (or lines to arc data) raises :class:`DataError`.
+    """
+
+    def __init__(
+        self,
+        basename: str | None = None,
+        suffix: str | bool | None = None,
+        no_disk: bool = False,
+        warn: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self._no_disk = no_disk
+        self._basename = os.path.abspath(basename or ".covcore")
+        self._suffix = suffix
+        self._filename: str | None = None
+        self._warn = warn
+        self._context = ""
+        # file name -> context -> lines / arcs
+        self._lines: dict[str, dict[str, set[int]]] = {}
+        self._arcs: dict[str, dict[str, set[TArc]]] = {}
+        self._tracers: dict[str, str] = {}
+        self._has_lines = False
+        self._has_arcs = False
+        self.meta: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"<CoverageData {self.data_filename()!r} files={len(self.measured_files())}>"
+
+    # -- names --------------------------------------------------------------
+
+    def base_filename(self) -> str:
+        """The data file's name without any suffix (absolute)."""
+        return self._basename
+
+    def data_filename(self) -> str:
+        """The data file's name, with its suffix (absolute)."""
+        if self._filename is None:
+            suffix = filename_suffix(self._suffix)
+            self._filename = self._basename + (f".{suffix}" if suffix else "")
+        return self._filename
+
+    # -- adding -------------------------------------------------------------
+
+    def set_context(self, context: str | None) -> None:
+        """Record what is added from now on under ``context`` ("" or None: the default)."""
+        self._context = context or ""
+
+    def _choose(self, arcs: bool) -> None:
+        if arcs and self._has_lines:
+            raise DataError(f"Can't add branch measurements to existing line data in {self.data_filename()!r}")
+        if not arcs and self._has_arcs:
+            raise DataError(f"Can't add line measurements to existing branch data in {self.data_filename()!r}")
+        if arcs:
+            self._has_arcs = True
+        else:
+            self._has_lines = True
+
+    def add_lines(self, line_data: Mapping[str, Collection[int]]) -> None:
+        """Add executed lines: ``{filename: iterable of 1-based line numbers}``."""
+        if not line_data:
+            return
+        self._choose(arcs=False)
+        for filename, lines in line_data.items():
+            self._lines.setdefault(filename, {}).setdefault(self._context, set()).update(lines)
+
+    def add_arcs(self, arc_data: Mapping[str, Collection[TArc]]) -> None:
+        """Add executed arcs: ``{filename: iterable of (from_line, to_line)}``."""
+        if not arc_data:
+            return
+        self._choose(arcs=True)
+        for filename, arcs in arc_data.items():
+            self._arcs.setdefault(filename, {}).setdefault(self._context, set()).update(arcs)
+
+    def touch_files(self, filenames: Iterable[str], tracer: str = "") -> None:
+        """Mark files as measured even if nothing in them ran."""
+        for filename in filenames:
+            table = self._arcs if self._has_arcs else self._lines
+            table.setdefault(filename, {})
+            if tracer:
+                self._tracers[filename] = tracer
+
+    def add_file_tracers(self, tracers: Mapping[str, str]) -> None:
+        """Record the file tracer plugin that measured each file."""
+        self._tracers.update(tracers)
+
+    # -- querying -----------------------------------------------------------
+
+    def __bool__(self) -> bool:
+        return bool(self._lines or self._arcs)
+
+    def has_arcs(self) -> bool:
+        """Does this data hold arcs (branch coverage) rather than lines?"""
+        return self._has_arcs
+
+    def measured_files(self) -> set[str]:
+        """The names of all files with data."""
+        return set(self._lines) | set(self._arcs)
+
+    def measured_contexts(self) -> set[str]:
+        """The names of all contexts with data."""
+        contexts: set[str] = set()
+        for table in (self._lines, self._arcs):
+            for by_context in table.values():
+                contexts.update(by_context)
+        return contexts
+
+    def lines(self, filename: str) -> list[int] | None:
+        """The executed lines of a file, sorted; None if the file was not measured.
+
+        For arc data, the lines are those the arcs touch (positive line numbers).
+        """
+        if filename in self._arcs:
+            lines = {n for arcs in self._arcs[filename].values() for arc in arcs for n in arc if n > 0}
+            return sorted(lines)
+        if filename in self._lines:
+            return sorted(set().union(*self._lines[filename].values()))
+        return None
+
+    def arcs(self, filename: str) -> list[TArc] | None:
+        """The executed arcs of a file, sorted; None if it has no arc data."""
+        if filename not in self._arcs:
+            return None
+        return sorted(set().union(*self._arcs[filename].values()))
+
+    def contexts_by_lineno(self, filename: str) -> dict[int, list[str]]:
+        """For each executed line of a file, the sorted contexts that ran it."""
+        result: dict[int, set[str]] = {}
+        if filename in self._arcs:
+            for ctx, arcs in self._arcs[filename].items():
+                for arc in arcs:
+                    for n in arc:
+                        if n > 0:
+                            result.setdefault(n, set()).add(ctx)
+        for ctx, lines in self._lines.get(filename, {}).items():
+            for n in lines:
+                result.setdefault(n, set()).add(ctx)
+        return {n: sorted(c) for n, c in result.items()}
+
+    def file_tracer(self, filename: str) -> str | None:
+        """The file tracer plugin for a file: "" for Python files, None if not measured."""
+        if filename not in self._lines and filename not in self._arcs:
+            return None
+        return self._tracers.get(filename, "")
+
+    # -- merging ------------------------------------------------------------
+
+    def update(self, other: CoverageData, map_path: Callable[[str], str] | None = None) -> None:
+        """Add another data object's measurements to this one.
+
+        :param map_path: maps the other data's file names to this data's
+            (``[paths]`` remapping); identity by default.
+        :raises DataError: when one holds lines and the other arcs.
+        """
+        map_path = map_path or (lambda p: p)
+        if other._has_lines:
+            self._choose(arcs=False)
+        if other._has_arcs:
+            self._choose(arcs=True)
+        for src, dst in ((other._lines, self._lines), (other._arcs, self._arcs)):
+            for filename, by_context in src.items():
+                mine = dst.setdefault(map_path(filename), {})
+                for ctx, items in by_context.items():
+                    mine.setdefault(ctx, set()).update(items)
+        for filename, tracer in other._tracers.items():
+            self._tracers[map_path(filename)] = tracer
+
+    # -- disk ---------------------------------------------------------------
+
+    def erase(self, parallel: bool = False) -> None:
+        """Forget all data and remove the data file (and, with ``parallel``,
+        every parallel-mode data file beside it)."""
+        self._lines.clear()
+        self._arcs.clear()
+        self._tracers.clear()
+        self._has_lines = self._has_arcs = False
+        if self._no_disk:
+            return
+        names = [self.data_filename()]
+        if parallel:
+            names += glob.glob(glob.escape(self._basename) + ".*")
+        for name in names:
+            try:
+                os.remove(name)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise DataError(f"Couldn't remove data file {name!r}: {exc.strerror}") from None
+
+    def read(self) -> None:
+        """Load the data file, replacing what is in memory.  A missing file is no data.
+
+        :raises DataError: the file is not a covcore data file, is corrupt, or
+            has another schema version; the message names the file.
+        """
+        if self._no_disk:
+            return
+        filename = self.data_filename()
+        if not os.path.exists(filename):
+            return
+        loaded = read_data_file(filename)
+        self._lines, self._arcs, self._tracers = loaded._lines, loaded._arcs, loaded._tracers
+        self._has_lines, self._has_arcs, self.meta = loaded._has_lines, loaded._has_arcs, loaded.meta
+
+    def write(self) -> None:
+        """Save to the data file in one step: a new file renamed over the old.
+
+        :raises DataError: the file cannot be written (the message names the
+            path and the reason, e.g. a read-only directory or a full disk).
+        """
+        if self._no_disk:
+            return
+        filename = self.data_filename()
+        tmp = f"{filename}.tmp-{os.getpid()}-{random.randint(0, 10**9)}"
+        try:
+            with SqliteDb(tmp) as db:
+                self._write_to(db)
+            os.replace(tmp, filename)
+        except (OSError, DataError) as exc:
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            if isinstance(exc, DataError):
+                reason = str(exc).split(": ", 1)[-1]
+            raise DataError(f"Couldn't write data file {filename!r}: {reason}") from None
+
+    def _write_to(self, db: SqliteDb) -> None:
+        from covcore import __version__
+
+        db.executescript(_SCHEMA)
+        db.execute("BEGIN")
+        db.execute("INSERT INTO covcore_schema (version) VALUES (?)", (SCHEMA_VERSION,))
+        meta = dict(self.meta)
+        meta.update(
+            has_arcs="1" if self._has_arcs else "0",
+            covcore_version=__version__,
+            when=datetime.datetime.now().isoformat(timespec="seconds"),
+        )
+        db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
+        files = sorted(self.measured_files())
+        file_ids = {f: i for i, f in enumerate(files, 1)}
+        db.executemany("INSERT INTO file (id, path) VALUES (?, ?)", ((i, f) for f, i in file_ids.items()))
+        contexts = sorted(self.measured_contexts() | {""})
+        ctx_ids = {c: i for i, c in enumerate(contexts, 1)}
+        db.executemany("INSERT INTO context (id, context) VALUES (?, ?)", ((i, c) for c, i in ctx_ids.items()))
+        db.executemany(
+            "INSERT INTO line_bits (file_id, context_id, numbits) VALUES (?, ?, ?)",
+            (
+                (file_ids[f], ctx_ids[c], nums_to_numbits(lines))
+                for f, by_ctx in self._lines.items()
+                for c, lines in by_ctx.items()
+            ),
+        )
+        db.executemany(
+            "INSERT INTO arc_pairs (file_id, context_id, pairs) VALUES (?, ?, ?)",
+            (
+                (file_ids[f], ctx_ids[c], _pack_arcs(arcs))
+                for f, by_ctx in self._arcs.items()
+                for c, arcs in by_ctx.items()
+            ),
+        )
+        db.executemany(
+            "INSERT INTO tracer (file_id, tracer) VALUES (?, ?)",
+            ((file_ids[f], t) for f, t in self._tracers.items() if t and f in file_ids),
+        )
+        db.execute("COMMIT")
+
+
+def read_data_file(filename: str) -> CoverageData:
+    """Read one data file into a new :class:`CoverageData`.
+
+    :raises DataError: naming the file: not a database, not covcore's (e.g. a
+        coverage.py data file), another schema version, or corrupt.
+    """
+    data = CoverageData(basename=filename, no_disk=True)
+    data._filename = filename
+    try:
+        if os.path.getsize(filename) == 0:
+            raise DataError(f"Couldn't use data file {filename!r}: the file is empty")
+    except OSError as exc:
+        raise DataError(f"Couldn't read data file {filename!r}: {exc.strerror}") from None
+    uri = "file:" + filename.replace("%", "%25").replace("?", "%3f").replace("#", "%23") + "?mode=ro"
+    try:
+        con = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error as exc:
+        raise DataError(f"Couldn't use data file {filename!r}: {exc}") from None
+    try:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "covcore_schema" not in tables:
+            if "coverage_schema" in tables:
+                raise DataError(
+                    f"Data file {filename!r} is a coverage.py data file, not covcore's; "
+                    "measure with covcore, or report it with coverage.py"
+                )
+            raise DataError(f"Data file {filename!r} doesn't seem to be a covcore data file")
+        rows = con.execute("SELECT version FROM covcore_schema").fetchall()
+        version = rows[0][0] if rows else None
+        if version != SCHEMA_VERSION:
+            raise DataError(
+                f"Data file {filename!r} has schema version {version}, "
+                f"but this covcore reads version {SCHEMA_VERSION}"
+            )
+        data.meta = dict(con.execute("SELECT key, value FROM meta"))
+        paths = dict(con.execute("SELECT id, path FROM file"))
+        contexts = dict(con.execute("SELECT id, context FROM context"))
+        for fid, cid, numbits in con.execute("SELECT file_id, context_id, numbits FROM line_bits"):
+            data._lines.setdefault(paths[fid], {})[contexts[cid]] = set(numbits_to_nums(numbits))
+        for fid, cid, pairs in con.execute("SELECT file_id, context_id, pairs FROM arc_pairs"):
+            data._arcs.setdefault(paths[fid], {})[contexts[cid]] = _unpack_arcs(pairs)
+        data._tracers = {paths[fid]: t for fid, t in con.execute("SELECT file_id, tracer FROM tracer")}
+        data._has_arcs = data.meta.get("has_arcs") == "1"
+        data._has_lines = not data._has_arcs and bool(paths)
+        # Files measured with nothing executed.
+        for path in paths.values():
+            (data._arcs if data._has_arcs else data._lines).setdefault(path, {})
+    except sqlite3.Error as exc:
+        raise DataError(f"Couldn't use data file {filename!r}: {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(f"Couldn't use data file {filename!r}: inconsistent contents ({exc})") from None
+    finally:
+        con.close()
+    return data

@@ -1,0 +1,155 @@
+"""File names: canonical forms and glob matching for ``include``/``omit``.
+
+Canonical file names are absolute, with links resolved and (on
+case-insensitive systems) case normalised, so that one file always has one
+name in the data file.  Glob patterns follow coverage.py's semantics: ``*``
+and ``?`` do not cross a slash, ``**/`` matches any number of directories, a
+leading ``*/`` matches any prefix, a trailing ``/*`` any suffix, either slash
+style matches either, and a pattern with no slash matches a file name
+anywhere in the tree.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import Iterable
+
+from covcore.errors import ConfigError
+
+_CANONICAL_CACHE: dict[str, str] = {}
+
+
+def abs_file(path: str) -> str:
+    """The absolute, link-resolved, case-normalised form of ``path`` (str)."""
+    return os.path.normcase(os.path.abspath(os.path.realpath(path)))
+
+
+def canonical_filename(filename: str) -> str:
+    """The canonical name of a measured file.
+
+    A relative name (as a code object may carry) is looked up relative to the
+    current directory and then each ``sys.path`` entry, as coverage.py does.
+    Results are cached: the answer for a name never changes in one process.
+    """
+    try:
+        return _CANONICAL_CACHE[filename]
+    except KeyError:
+        pass
+    found = filename
+    if not os.path.isabs(filename):
+        for base in [os.curdir, *sys.path]:
+            candidate = os.path.join(base, filename)
+            try:
+                if os.path.exists(candidate):
+                    found = candidate
+                    break
+            except (UnicodeError, ValueError):
+                continue
+    result = _CANONICAL_CACHE[filename] = abs_file(found)
+    return result
+
+
+def relative_filename(filename: str, base: str | None = None) -> str:
+    """``filename`` relative to ``base`` (default: the current directory),
+    if it lies below it; otherwise unchanged.  Used for report names."""
+    base = os.path.normcase(os.path.abspath(base or os.getcwd()))
+    norm = os.path.normcase(filename)
+    if not base.endswith(os.sep):
+        base += os.sep
+    if norm.startswith(base):
+        return filename[len(base):]
+    return filename
+
+
+_GLOB_TOKENS = [
+    (re.compile(rx), sub)
+    for rx, sub in [
+        (r"\*\*\*+", None),
+        (r"[^/]+\*\*+", None),
+        (r"\*\*+[^/]+", None),
+        (r"\*\*/\*\*", None),
+        (r"^\*+/", r"(.*[/\\\\])?"),
+        (r"/\*+$", r"[/\\\\].*"),
+        (r"\*\*/", r"(.*[/\\\\])?"),
+        (r"/", r"[/\\\\]"),
+        (r"\*", r"[^/\\\\]*"),
+        (r"\?", r"[^/\\\\]"),
+        (r"\[.*?\]", r"\g<0>"),
+        (r"[a-zA-Z0-9_-]+", r"\g<0>"),
+        (r"[\[\]]", None),
+        (r"[\s\S]", r"\\\g<0>"),
+    ]
+]
+
+
+def glob_to_regex(pattern: str) -> str:
+    """Translate one file-path glob into a regex string.
+
+    :raises ConfigError: for patterns that cannot mean anything (``***``,
+        ``x**``, ``**x``, ``**/**``, a lone ``[`` or ``]``).
+    """
+    pattern = pattern.replace("\\", "/")
+    if "/" not in pattern:
+        pattern = "**/" + pattern
+    out = []
+    pos = 0
+    while pos < len(pattern):
+        for rx, sub in _GLOB_TOKENS:
+            m = rx.match(pattern, pos=pos)
+            if m:
+                if sub is None:
+                    raise ConfigError(f"File pattern can't include {m[0]!r}")
+                out.append(m.expand(sub))
+                pos = m.end()
+                break
+    return "".join(out)
+
+
+class GlobMatcher:
+    """Matches file names against a list of glob patterns.
+
+    :param patterns: globs; a pattern that does not start with a wildcard is
+        taken relative to the current directory (coverage.py semantics), and
+        is matched in both its given and its absolute form.
+    :param name: what the matcher is for, shown by ``--debug``.
+    """
+
+    def __init__(self, patterns: Iterable[str], name: str = "unknown") -> None:
+        self.patterns = list(patterns)
+        self.name = name
+        prepped: list[str] = []
+        for pat in self.patterns:
+            prepped.append(pat)
+            if not pat.startswith(("*", "?")):
+                prepped.append(abs_file(pat))
+        flags = re.IGNORECASE if os.path.normcase("A") == "a" else 0
+        rx = "|".join(f"(?:{glob_to_regex(p)})" for p in prepped) or r"(?!)"
+        self._re = re.compile(rf"(?:{rx})\Z", flags)
+
+    def __repr__(self) -> str:
+        return f"<GlobMatcher {self.name} {self.patterns!r}>"
+
+    def match(self, path: str) -> bool:
+        """Does ``path`` (an absolute file name) match one of the patterns?"""
+        return self._re.match(path) is not None
+
+
+class TreeMatcher:
+    """Matches file names that lie in one of a set of directories (or are one of a set of files)."""
+
+    def __init__(self, paths: Iterable[str], name: str = "unknown") -> None:
+        self.paths = sorted({os.path.normcase(p) for p in paths})
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<TreeMatcher {self.name} {self.paths!r}>"
+
+    def match(self, path: str) -> bool:
+        """Is ``path`` one of the directories' descendants, or one of the files?"""
+        path = os.path.normcase(path)
+        for d in self.paths:
+            if path == d or path.startswith(d.rstrip(os.sep) + os.sep):
+                return True
+        return False

@@ -1,0 +1,71 @@
+"""Packed sets of line numbers ("numbits").
+
+A numbits value is a ``bytes`` bitmap: bit ``n % 8`` of byte ``n // 8`` is set
+when line ``n`` is in the set.  Trailing zero bytes are dropped, so equal sets
+have equal numbits.  This is the same encoding coverage.py uses in its data
+files, so covcore's ``line_bits`` table is readable by the same SQL functions.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+
+def nums_to_numbits(nums: Iterable[int]) -> bytes:
+    """Pack line numbers into numbits.
+
+    :param nums: non-negative integers (line numbers are 1-based; 0 is allowed).
+    :returns: the bitmap, with no trailing zero bytes (``b""`` for no numbers).
+    :raises ValueError: for a negative number.
+    """
+    nums = list(nums)
+    if not nums:
+        return b""
+    if min(nums) < 0:
+        raise ValueError("numbits cannot hold negative numbers")
+    bits = bytearray(max(nums) // 8 + 1)
+    for num in nums:
+        bits[num >> 3] |= 1 << (num & 7)
+    return bytes(bits)
+
+
+def numbits_to_nums(numbits: bytes) -> list[int]:
+    """Unpack numbits into a sorted list of line numbers."""
+    nums = []
+    for byte_i, byte in enumerate(numbits):
+        if byte:
+            base = byte_i << 3
+            for bit_i in range(8):
+                if byte & (1 << bit_i):
+                    nums.append(base + bit_i)
+    return nums
+
+
+def _trim(bits: bytes | bytearray) -> bytes:
+    return bytes(bits).rstrip(b"\0")
+
+
+def numbits_union(numbits1: bytes, numbits2: bytes) -> bytes:
+    """The numbits of the union of two numbits sets."""
+    if len(numbits1) < len(numbits2):
+        numbits1, numbits2 = numbits2, numbits1
+    n = int.from_bytes(numbits1, "little") | int.from_bytes(numbits2, "little")
+    return _trim(n.to_bytes(len(numbits1), "little"))
+
+
+def numbits_intersection(numbits1: bytes, numbits2: bytes) -> bytes:
+    """The numbits of the intersection of two numbits sets."""
+    size = max(len(numbits1), len(numbits2))
+    n = int.from_bytes(numbits1, "little") & int.from_bytes(numbits2, "little")
+    return _trim(n.to_bytes(size, "little"))
+
+
+def numbits_any_intersection(numbits1: bytes, numbits2: bytes) -> bool:
+    """Do two numbits sets share any number?"""
+    return bool(int.from_bytes(numbits1, "little") & int.from_bytes(numbits2, "little"))
+
+
+def num_in_numbits(num: int, numbits: bytes) -> bool:
+    """Is ``num`` in the numbits set?"""
+    byte_i = num >> 3
+    return byte_i < len(numbits) and bool(numbits[byte_i] & (1 << (num & 7)))

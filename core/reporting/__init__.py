@@ -1,0 +1,1 @@
+"""Reporters: each receives the configuration and the analyses explicitly."""

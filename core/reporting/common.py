@@ -1,0 +1,109 @@
+"""What every reporter needs: the files to report and their analyses."""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import os
+import re
+from typing import Callable, Iterable, Iterator
+
+from covcore.analysis import Analysis
+from covcore.data import CoverageData
+from covcore.errors import CovcoreError, NoDataError, NoSource, NotPython
+from covcore.files import GlobMatcher, abs_file, relative_filename
+from covcore.parser import PythonParser
+
+
+def join_regex(regexes: Iterable[str]) -> str:
+    """One regex matching any of ``regexes`` (coverage.py's ``join_regex``)."""
+    regexes = list(regexes)
+    if len(regexes) == 1:
+        return regexes[0]
+    return "|".join(f"(?:{r})" for r in regexes)
+
+
+def human_key(name: str) -> list[object]:
+    """Sort key that orders ``file2`` before ``file10``."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+def resolve_morfs(morfs: Iterable[str]) -> list[str]:
+    """File names or importable module names → absolute file names (globs expand)."""
+    out = []
+    for morf in morfs:
+        if os.path.exists(morf):
+            out.append(abs_file(morf))
+            continue
+        expanded = glob.glob(morf)
+        if expanded:
+            out.extend(abs_file(p) for p in expanded)
+            continue
+        try:
+            spec = importlib.util.find_spec(morf)
+        except (ImportError, ValueError, AttributeError):
+            spec = None
+        if spec is not None and spec.origin and os.path.exists(spec.origin):
+            out.append(abs_file(spec.origin))
+        else:
+            out.append(abs_file(morf))
+    return out
+
+
+def analyze_file(filename: str, data: CoverageData, exclude_regex: str | None, precision: int = 0) -> Analysis:
+    """Join one file's statements with its measured lines.
+
+    :raises NoSource: the source file is gone.
+    :raises NotPython: the source cannot be parsed.
+    """
+    parser = PythonParser(filename=filename, exclude=exclude_regex)
+    parser.parse_source()
+    executed = parser.translate_lines(data.lines(filename) or ())
+    return Analysis(
+        filename=filename,
+        statements=set(parser.statements),
+        excluded=set(parser.excluded),
+        executed=executed & set(parser.statements),
+        precision=precision,
+    )
+
+
+def analyses_to_report(
+    data: CoverageData,
+    *,
+    exclude_regex: str | None,
+    morfs: Iterable[str] | None = None,
+    include: Iterable[str] | None = None,
+    omit: Iterable[str] | None = None,
+    ignore_errors: bool = False,
+    precision: int = 0,
+    warn: Callable[[str, str], None] | None = None,
+) -> Iterator[tuple[str, Analysis]]:
+    """Yield ``(report name, Analysis)`` for each file to report, sorted by name.
+
+    :raises NoDataError: when there is no data at all.
+    :raises NoSource, NotPython: for a file that can't be analysed, unless
+        ``ignore_errors`` (then the file is skipped).
+    """
+    files = sorted(data.measured_files())
+    if morfs:
+        wanted = set(resolve_morfs(morfs))
+        files = [f for f in files if f in wanted] + sorted(w for w in wanted if w not in set(files))
+    if include:
+        inc = GlobMatcher(include, "report_include")
+        files = [f for f in files if inc.match(f)]
+    if omit:
+        om = GlobMatcher(omit, "report_omit")
+        files = [f for f in files if not om.match(f)]
+    if not files:
+        raise NoDataError("No data to report.")
+    for filename in files:
+        try:
+            analysis = analyze_file(filename, data, exclude_regex, precision)
+        except (NoSource, NotPython) as exc:
+            if ignore_errors:
+                continue
+            raise
+        except CovcoreError:
+            raise
+        yield relative_filename(filename), analysis

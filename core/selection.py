@@ -1,0 +1,217 @@
+"""Which files are measured: ``source``, ``include``, ``omit``, and the
+standard-library / third-party / covcore rules.
+
+:meth:`Selector.should_trace` is what tracers call (once per file name; they
+cache the answer).  :meth:`Selector.explain` gives the reason too, which
+``--debug=trace`` prints.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import site
+import sys
+import sysconfig
+from typing import Callable, Iterable
+
+from covcore.files import GlobMatcher, TreeMatcher, abs_file, canonical_filename
+
+
+def _stdlib_dirs() -> set[str]:
+    dirs = set()
+    for name in ("stdlib", "platstdlib"):
+        path = sysconfig.get_paths().get(name)
+        if path:
+            dirs.add(abs_file(path))
+    dirs.add(abs_file(os.path.dirname(os.__file__)))
+    for base in {sys.base_prefix, sys.base_exec_prefix}:
+        dirs.add(abs_file(os.path.join(base, "lib", f"python{sys.version_info[0]}.{sys.version_info[1]}")))
+    return dirs
+
+
+def _third_party_dirs() -> set[str]:
+    dirs = set()
+    for scheme in sysconfig.get_scheme_names():
+        try:
+            paths = sysconfig.get_paths(scheme)
+        except (KeyError, ValueError):
+            continue
+        for name in ("purelib", "platlib"):
+            if paths.get(name):
+                dirs.add(abs_file(paths[name]))
+    try:
+        dirs.update(abs_file(p) for p in site.getsitepackages())
+    except AttributeError:
+        pass
+    try:
+        dirs.add(abs_file(site.getusersitepackages()))
+    except (AttributeError, TypeError):
+        pass
+    dirs.update(abs_file(p) for p in sys.path if p and os.path.basename(p) in ("site-packages", "dist-packages"))
+    return dirs
+
+
+def _package_locations(pkg: str) -> list[str] | None:
+    """Directories (or the file) of an importable package/module, without running it if possible."""
+    try:
+        spec = importlib.util.find_spec(pkg)
+    except (ImportError, ValueError, AttributeError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return [abs_file(p) for p in spec.submodule_search_locations]
+    if spec.origin and spec.origin not in ("built-in", "frozen"):
+        return [abs_file(spec.origin)]
+    return None
+
+
+class Selector:
+    """Decides whether a file is measured.
+
+    :param source: directories or importable package names (``--source``);
+        when given, only files below them are measured and ``include`` is ignored.
+    :param source_pkgs: package names only.
+    :param include: globs; when given (and no source), only matching files are measured.
+    :param omit: globs of files never measured.
+    :param cover_pylib: measure the standard library too.
+    :param debug: ``debug(message)`` to print decisions (``--debug=trace``), or None.
+    """
+
+    def __init__(
+        self,
+        source: Iterable[str] = (),
+        source_pkgs: Iterable[str] = (),
+        include: Iterable[str] = (),
+        omit: Iterable[str] = (),
+        cover_pylib: bool = False,
+        debug: Callable[[str], None] | None = None,
+    ) -> None:
+        self.debug = debug
+        self.source_dirs: list[str] = []
+        self.source_pkgs: list[str] = list(source_pkgs)
+        for src in source:
+            if os.path.isdir(src) or os.path.isfile(src):
+                self.source_dirs.append(abs_file(src))
+            else:
+                self.source_pkgs.append(src)
+        self.pkg_dirs: dict[str, list[str]] = {}
+        self.pkgs_unfound: list[str] = []
+        for pkg in self.source_pkgs:
+            locs = _package_locations(pkg)
+            if locs:
+                self.pkg_dirs[pkg] = locs
+            else:
+                self.pkgs_unfound.append(pkg)
+        self.pkgs_seen: set[str] = set()
+        self.pkgs_preimported = {p for p in self.source_pkgs if p in sys.modules}
+        self.has_source = bool(self.source_dirs or self.source_pkgs)
+        self.source_match = TreeMatcher(self.source_dirs, "source") if self.source_dirs else None
+        self.pkg_match = {pkg: TreeMatcher(dirs, pkg) for pkg, dirs in self.pkg_dirs.items()}
+        self.include_match = GlobMatcher(include, "include") if include and not self.has_source else None
+        self.include_ignored = bool(include) and self.has_source
+        self.omit_match = GlobMatcher(omit, "omit") if omit else None
+        self.cover_pylib = cover_pylib
+        self.covcore_match = TreeMatcher([abs_file(os.path.dirname(__file__))], "covcore")
+        self.stdlib_match = TreeMatcher(_stdlib_dirs(), "pylib")
+        self.third_match = TreeMatcher(_third_party_dirs(), "third")
+        roots = self.source_dirs + [d for dirs in self.pkg_dirs.values() for d in dirs]
+        self.source_in_third = TreeMatcher([r for r in roots if self.third_match.match(r)], "source_in_third")
+
+    def should_trace(self, filename: str) -> str | None:
+        """The canonical name to record code from ``filename`` under, or None."""
+        canonical, reason = self.explain(filename)
+        if self.debug is not None:
+            if canonical:
+                self.debug(f"Tracing {filename!r}")
+            else:
+                self.debug(f"Not tracing {filename!r}: {reason}")
+        return canonical
+
+    def explain(self, filename: str) -> tuple[str | None, str]:
+        """``(canonical name or None, reason)`` for a code object's file name."""
+        if not filename:
+            return None, "empty string isn't a file name"
+        if filename.startswith("<") and filename.endswith(">"):
+            return None, "not a real file name"
+        if filename.endswith(("$py.class", ".pyc", ".pyo")):
+            filename = filename.rsplit(".", 1)[0] + ".py"
+        canonical = canonical_filename(filename)
+        if self.has_source:
+            in_source = self.source_match is not None and self.source_match.match(canonical)
+            if not in_source:
+                for pkg, matcher in self.pkg_match.items():
+                    if matcher.match(canonical):
+                        self.pkgs_seen.add(pkg)
+                        in_source = True
+                        break
+            if not in_source:
+                return None, "falls outside the --source spec"
+            if self.covcore_match.match(canonical):
+                return None, "is part of covcore"
+            if self.third_match.match(canonical) and not self.source_in_third.match(canonical):
+                return None, "inside --source, but is third-party"
+        else:
+            if self.include_match is not None:
+                if not self.include_match.match(canonical):
+                    return None, "falls outside the --include trees"
+            else:
+                if self.covcore_match.match(canonical):
+                    return None, "is part of covcore"
+                if self.third_match.match(canonical):
+                    return None, "is third-party"
+                if not self.cover_pylib and self.stdlib_match.match(canonical):
+                    return None, "is in the stdlib"
+        if self.omit_match is not None and self.omit_match.match(canonical):
+            return None, "is inside an --omit pattern"
+        return canonical, "measured"
+
+    def source_warnings(self) -> list[tuple[str, str]]:
+        """Warnings about ``--source`` packages that were never measured:
+        ``[(message, slug)]`` with slugs ``module-not-imported``,
+        ``module-not-measured``, ``module-not-python`` (coverage.py's)."""
+        out = []
+        for pkg in self.source_pkgs:
+            if pkg in self.pkgs_seen:
+                continue
+            if pkg in self.pkg_dirs:
+                locs = self.pkg_dirs[pkg]
+                if len(locs) == 1 and os.path.isfile(locs[0]) and not locs[0].endswith((".py", ".pyw")):
+                    out.append((f"Module {pkg} has no Python source.", "module-not-python"))
+                    continue
+            if pkg in self.pkgs_preimported or pkg in sys.modules:
+                if pkg in self.pkgs_preimported:
+                    out.append((f"Module {pkg} was previously imported, but not measured", "module-not-measured"))
+                    continue
+            out.append((f"Module {pkg} was never imported.", "module-not-imported"))
+        return out
+
+    def unexecuted_source_files(self) -> list[str]:
+        """Python files below the source directories and packages, for
+        reporting files that were never imported (as 0% covered)."""
+        found = []
+        roots = list(self.source_dirs)
+        for dirs in self.pkg_dirs.values():
+            roots.extend(dirs)
+        for root in roots:
+            if os.path.isfile(root):
+                found.append(root)
+                continue
+            for dirpath, dirnames, filenames in os.walk(root):
+                if dirpath != root and "__init__.py" not in filenames:
+                    dirnames[:] = []
+                    continue
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
+                for name in sorted(filenames):
+                    if name.endswith((".py", ".pyw")) and _valid_module_file(name):
+                        path = os.path.join(dirpath, name)
+                        canonical = canonical_filename(path)
+                        if self.omit_match is None or not self.omit_match.match(canonical):
+                            found.append(canonical)
+        return found
+
+
+def _valid_module_file(name: str) -> bool:
+    stem = name.rsplit(".", 1)[0]
+    return not any(c in stem for c in ".#~!$@%^&*()+=,") and bool(stem)
