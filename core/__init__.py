@@ -1,13 +1,17 @@
 """covcore: code coverage measurement for Python.
 
 The public API is :class:`Coverage` (the shape of coverage.py's class),
-:class:`CoverageData`, and the exceptions in :mod:`covcore.errors`.
+:class:`CoverageData`, and the exceptions in :mod:`covcore.errors`.  Names
+are imported on first use, so ``import covcore`` stays cheap (it runs in every
+measured process).
 """
 
+from __future__ import annotations
+
+from typing import Any
+
+from covcore.errors import ConfigError, CovcoreError, CovcoreWarning, DataError, NoDataError, NoSource, NotPython
 from covcore.version import __version__
-from covcore.data import CoverageData
-from covcore.errors import CovcoreError, CovcoreWarning, ConfigError, DataError, NoDataError, NoSource, NotPython
-from covcore.session import Coverage
 
 __all__ = [
     "Coverage",
@@ -21,3 +25,15 @@ __all__ = [
     "NotPython",
     "__version__",
 ]
+
+_LAZY = {"Coverage": "covcore.session", "CoverageData": "covcore.data"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'covcore' has no attribute {name!r}")

@@ -1,0 +1,77 @@
+"""File names and glob matching (coverage.py's semantics)."""
+
+import os
+
+import pytest
+
+from covcore.errors import ConfigError
+from covcore.files import GlobMatcher, TreeMatcher, abs_file, canonical_filename, relative_filename
+
+
+@pytest.mark.parametrize(
+    "pattern, matches, non_matches",
+    [
+        ("*/tests/*", ["/a/tests/x.py", "/tests/y.py"], ["/a/tests", "/a/testsx/y.py"]),
+        ("*.py", ["/a/b.py", "b.py"], ["/a/b.pyc"]),
+        ("abc.py", ["/x/abc.py", "/abc.py"], ["/x/zabc.py"]),
+        ("/src/**/m.py", ["/src/m.py", "/src/a/b/m.py"], ["/other/m.py"]),
+        ("/src/*/m.py", ["/src/a/m.py"], ["/src/m.py", "/src/a/b/m.py"]),
+        ("/src/?.py", ["/src/a.py"], ["/src/ab.py"]),
+        ("/src/[ab].py", ["/src/a.py", "/src/b.py"], ["/src/c.py"]),
+        ("*\\win\\*", ["C:\\x\\win\\y.py", "/x/win/y.py"], ["/x/winx/y.py"]),
+    ],
+)
+def test_glob_matcher(pattern, matches, non_matches):
+    m = GlobMatcher([pattern])
+    for path in matches:
+        assert m.match(path), path
+    for path in non_matches:
+        assert not m.match(path), path
+
+
+def test_glob_matcher_agrees_with_coveragepy():
+    ref = pytest.importorskip("coverage.files")
+    pats = ["*/tests/*", "*.py", "/src/**/m.py", "src/*", "a?c/*.txt", "*/x/**/y/*"]
+    paths = ["/a/tests/x.py", "/src/m.py", "/src/q/r/m.py", os.path.abspath("src/z.py"), "/w/abc/f.txt",
+             "/w/x/y/z.py", "/w/x/1/2/y/z.py", "/nope.txt"]
+    for pat in pats:
+        ours = GlobMatcher([pat])
+        theirs = ref.GlobMatcher(ref.prep_patterns([pat]))
+        for path in paths:
+            assert ours.match(path) == theirs.match(path), (pat, path)
+
+
+@pytest.mark.parametrize("bad", ["***", "x**", "**x", "**/**", "a[b"])
+def test_bad_globs(bad):
+    with pytest.raises(ConfigError, match="File pattern can't include"):
+        GlobMatcher([bad])
+
+
+def test_relative_patterns_made_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    m = GlobMatcher(["sub/*.py"])
+    assert m.match(abs_file(str(tmp_path / "sub" / "a.py")))
+    assert not m.match(abs_file(str(tmp_path / "other" / "a.py")))
+
+
+def test_tree_matcher():
+    m = TreeMatcher(["/src/pkg", "/lib/mod.py"])
+    assert m.match("/src/pkg/a.py")
+    assert m.match("/src/pkg")
+    assert m.match("/lib/mod.py")
+    assert not m.match("/src/pkg2/a.py")
+    assert not m.match("/lib/mod.pyc")
+
+
+def test_canonical_filename(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m.py").write_text("")
+    assert canonical_filename("m.py") == abs_file(str(tmp_path / "m.py"))
+    link = tmp_path / "link.py"
+    link.symlink_to(tmp_path / "m.py")
+    assert canonical_filename(str(link)) == abs_file(str(tmp_path / "m.py"))
+
+
+def test_relative_filename(tmp_path):
+    assert relative_filename(str(tmp_path / "a" / "b.py"), str(tmp_path)) == os.path.join("a", "b.py")
+    assert relative_filename("/elsewhere/b.py", str(tmp_path)) == "/elsewhere/b.py"
