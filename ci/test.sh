@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The test command (README): for every supported Python found on this machine,
+# install covcore (compiling its Cython tracer) with its test dependencies into
+# a fresh virtualenv, run the whole suite with the default tracer backend, then
+# the backend-dependent tests again under every other backend that Python has.
+#
+#   bash ci/test.sh                 # all of 3.10-3.13 that are installed
+#   PYTHONS="3.12" bash ci/test.sh  # just one
+#   bash ci/test.sh -k report       # extra arguments go to pytest
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if command -v pyenv >/dev/null 2>&1 && [ -z "${PYENV_VERSION:-}" ]; then
+    export PYENV_VERSION=3.11.7:3.10.13:3.12.1:3.13.0
+fi
+PYTHONS=${PYTHONS:-"3.10 3.11 3.12 3.13"}
+export PYTHONHASHSEED=0
+failed=()
+ran=0
+
+run_pytest() {  # pytest's exit code 5 (no tests collected) is not a failure here
+    "$@"
+    local rc=$?
+    if [ $rc -eq 5 ]; then rc=0; fi
+    return $rc
+}
+
+for ver in $PYTHONS; do
+    py="python$ver"
+    if ! command -v "$py" >/dev/null 2>&1; then
+        echo "=== Python $ver: not installed, skipped"
+        continue
+    fi
+    venv=".venvs/py$ver"
+    echo "=== Python $ver: installing covcore into $venv"
+    rm -rf "$venv"
+    "$py" -m venv "$venv" || { failed+=("$ver:venv"); continue; }
+    if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check ".[test]"; then
+        failed+=("$ver:install"); continue
+    fi
+    backends=$("$venv/bin/python" -c "from covcore.backend import available_backends; print(' '.join(available_backends()))")
+    default=$("$venv/bin/python" -c "from covcore.backend import choose_backend; print(choose_backend().name)")
+    echo "=== Python $ver: backends: $backends (default $default)"
+    ran=1
+    echo "=== Python $ver: whole suite, backend $default"
+    COVCORE_CORE=$default run_pytest "$venv/bin/python" -m pytest -p no:cacheprovider -q tests "$@" || failed+=("$ver:$default")
+    for core in $backends; do
+        [ "$core" = "$default" ] && continue
+        echo "=== Python $ver: backend-dependent tests, backend $core"
+        COVCORE_CORE=$core run_pytest "$venv/bin/python" -m pytest -p no:cacheprovider -q -m backend tests "$@" || failed+=("$ver:$core")
+    done
+done
+
+if [ $ran -eq 0 ]; then
+    echo "No supported Python was found." >&2
+    exit 1
+fi
+if [ ${#failed[@]} -ne 0 ]; then
+    echo "FAILED: ${failed[*]}" >&2
+    exit 1
+fi
+echo "All test runs passed."
