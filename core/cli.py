@@ -164,12 +164,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         interrupted = True
         cov.stop()
         typ, err, tb = sys.exc_info()
-        traceback.print_exception(typ, err, strip_traceback(tb))
+        assert err is not None
+        err.__traceback__ = strip_traceback(tb)
+        traceback.print_exception(typ, err, err.__traceback__)
         status = 130
     except BaseException:  # noqa: BLE001 - the program's own exception, shown as Python shows it
         cov.stop()
         typ, err, tb = sys.exc_info()
-        sys.excepthook(typ, err, strip_traceback(tb))  # type: ignore[arg-type]
+        assert err is not None
+        err.__traceback__ = strip_traceback(tb)
+        sys.excepthook(typ, err, err.__traceback__)  # type: ignore[arg-type]
         status = 1
     finally:
         cov.stop()

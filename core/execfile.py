@@ -122,8 +122,10 @@ class ProgramRunner:
             sys.path.insert(0, self.path0)
 
 
-def strip_traceback(tb: Any, code_filename: str = __file__) -> Any:
-    """Drop covcore's own frames from the top of a traceback."""
-    while tb is not None and tb.tb_frame.f_code.co_filename == code_filename:
+def strip_traceback(tb: Any) -> Any:
+    """Drop covcore's own frames from the top of a traceback, so that an
+    exception in the measured program is shown as Python would show it."""
+    ours = os.path.dirname(__file__) + os.sep
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(ours):
         tb = tb.tb_next
     return tb

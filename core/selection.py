@@ -113,7 +113,9 @@ class Selector:
         self.include_ignored = bool(include) and self.has_source
         self.omit_match = GlobMatcher(omit, "omit") if omit else None
         self.cover_pylib = cover_pylib
-        self.covcore_match = TreeMatcher([abs_file(os.path.dirname(__file__))], "covcore")
+        self.covcore_match = TreeMatcher(
+            {abs_file(os.path.dirname(__file__)), os.path.dirname(abs_file(__file__))}, "covcore"
+        )
         self.stdlib_match = TreeMatcher(_stdlib_dirs(), "pylib")
         self.third_match = TreeMatcher(_third_party_dirs(), "third")
         roots = self.source_dirs + [d for dirs in self.pkg_dirs.values() for d in dirs]
@@ -153,12 +155,12 @@ class Selector:
             if self.third_match.match(canonical) and not self.source_in_third.match(canonical):
                 return None, "inside --source, but is third-party"
         else:
+            if self.covcore_match.match(canonical):
+                return None, "is part of covcore"
             if self.include_match is not None:
                 if not self.include_match.match(canonical):
                     return None, "falls outside the --include trees"
             else:
-                if self.covcore_match.match(canonical):
-                    return None, "is part of covcore"
                 if self.third_match.match(canonical):
                     return None, "is third-party"
                 if not self.cover_pylib and self.stdlib_match.match(canonical):

@@ -83,8 +83,8 @@ class Coverage:
             branch=branch,
             source=list(source) if source is not None else None,
             source_pkgs=list(source_pkgs) if source_pkgs is not None else None,
-            omit=list(omit) if omit is not None else None,
-            include=list(include) if include is not None else None,
+            run_omit=list(omit) if omit is not None else None,
+            run_include=list(include) if include is not None else None,
             debug=list(debug) if debug is not None else None,
             concurrency=list(concurrency) if concurrency is not None else None,
             context=context,
@@ -129,13 +129,13 @@ class Coverage:
 
     def _get_selector(self) -> Selector:
         if self._selector is None:
-            if self.config.source and self.config.include:
+            if self.config.source and self.config.run_include:
                 self._warn("--include is ignored because --source is set", "include-ignored")
             self._selector = Selector(
                 source=self.config.source or (),
                 source_pkgs=self.config.source_pkgs or (),
-                include=self.config.include or (),
-                omit=self.config.omit or (),
+                include=self.config.run_include or (),
+                omit=self.config.run_omit or (),
                 cover_pylib=bool(self.config.cover_pylib),
                 debug=self._debug if self._debugging("trace") else None,
             )

@@ -238,7 +238,7 @@ def test_threads_are_measured(tmp_path):
     res = covcore("run", "thr.py", cwd=tmp_path)
     assert res.out == "[0, 1, 4, 9]\n"
     rep = covcore("report", "-m", cwd=tmp_path)
-    assert rep.out.splitlines()[2].split() == ["thr.py", "9", "0", "100%"]
+    assert rep.out.splitlines()[2].split() == ["thr.py", "10", "0", "100%"]
 
 
 def test_source_selects_and_reports_unimported(tmp_path):
