@@ -1,0 +1,285 @@
+"""Reading covcore's configuration files (INI and TOML) and converting values.
+
+Private helpers of :mod:`covcore.config`: parse one file into plain data,
+find the sections that belong to covcore (or to coverage.py), expand
+environment variables, and convert raw values to an option's type.  Every
+problem is raised as :class:`~covcore.errors.ConfigError` with a one-line
+message naming the file, the section and the option.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .errors import ConfigError
+
+#: Files that other tools share: only sections marked as ours count in them.
+SHARED_FILES = frozenset({"setup.cfg", "tox.ini", "pyproject.toml"})
+
+#: The boolean spellings accepted in config files (the same as coverage.py's).
+BOOLEAN_WORDS: Mapping[str, bool] = configparser.ConfigParser.BOOLEAN_STATES
+
+# A section name that no file uses, so that an INI file's ``[DEFAULT]`` is an
+# ordinary section instead of leaking its options into every other section.
+_NO_DEFAULT_SECTION = "\x00covcore-no-default-section"
+
+
+class Where:
+    """Where a value came from, to name it in error messages.
+
+    :param label: leads the message, e.g. ``"Config option [run] branch"``.
+    :param suffix: ends the message, e.g. ``" in 'setup.cfg'"``.
+    """
+
+    def __init__(self, label: str, suffix: str = "") -> None:
+        self.label = label
+        self.suffix = suffix
+
+    def error(self, detail: str) -> ConfigError:
+        """A :class:`ConfigError` reading ``<label>: <detail><suffix>``."""
+        return ConfigError(f"{self.label}: {detail}{self.suffix}")
+
+    def invalid(self, value: Any, expected: str) -> ConfigError:
+        """A :class:`ConfigError` for a value that is not what was expected."""
+        return self.error(f"invalid value {value!r} (expected {expected})")
+
+
+def in_file(section: str, option: str, filename: str) -> Where:
+    """The :class:`Where` of option `option` in `section` of file `filename`."""
+    return Where(f"Config option [{section}] {option}", f" in {filename!r}")
+
+
+# The same forms as coverage.py: $WORD, ${WORD}, ${WORD?} (strict),
+# ${WORD-default}, and $$ for a dollar sign.  Anything else stays as it is.
+_DOLLAR_RE = re.compile(
+    r"""(?x)
+    \$ (?:
+        (?P<dollar> \$ )
+      | (?P<word1> \w+ )
+      | \{ (?P<word2> \w+ ) (?: (?P<strict> \? ) | -(?P<defval> [^}]* ) )? \}
+    )
+    """
+)
+
+
+def substitute_variables(text: str, where: Where) -> str:
+    """Expand environment variables in `text` as coverage.py does.
+
+    ``$VAR`` and ``${VAR}`` become the value of ``VAR`` (empty if unset),
+    ``${VAR-default}`` becomes ``default`` if ``VAR`` is unset, ``${VAR?}``
+    is an error if ``VAR`` is unset, and ``$$`` is a single ``$``.
+
+    :raises ConfigError: for ``${VAR?}`` when ``VAR`` is not set.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        if match["dollar"]:
+            return "$"
+        word = match["word1"] or match["word2"]
+        if word in os.environ:
+            return os.environ[word]
+        if match["strict"]:
+            raise where.error(f"environment variable {word} is not set")
+        return match["defval"] or ""
+
+    return _DOLLAR_RE.sub(replace, text)
+
+
+def expand(value: Any, where: Where) -> Any:
+    """Expand environment variables in a string or in a list's strings."""
+    if isinstance(value, str):
+        return substitute_variables(value, where)
+    if isinstance(value, list):
+        return [substitute_variables(v, where) if isinstance(v, str) else v for v in value]
+    return value
+
+
+def convert(
+    value: Any,
+    type_: str,
+    where: Where,
+    *,
+    split: bool = False,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> Any:
+    """Convert `value` to an option type, or raise :class:`ConfigError`.
+
+    :param type_: ``"bool"``, ``"int"``, ``"float"``, ``"str"``, ``"file"``,
+        ``"list"`` or ``"regexlist"``.
+    :param split: `value` is INI text: a list is split on commas and newlines
+        (stripped, empties dropped), a regex list on newlines.  Otherwise a
+        string where a list is expected is a one-element list.
+    :param minimum, maximum: the inclusive range of a number.
+    """
+    if type_ in ("list", "regexlist"):
+        if isinstance(value, str):
+            items = value.splitlines() if split else [value]
+            if split and type_ == "list":
+                items = [part.strip() for line in items for part in line.split(",")]
+                items = [item for item in items if item]
+        elif isinstance(value, Iterable) and not isinstance(value, (Mapping, bytes)):
+            items = list(value)
+            if not all(isinstance(item, str) for item in items):
+                raise where.invalid(items, "a list of strings")
+        else:
+            raise where.invalid(value, "a list of strings")
+        return check_regexes(items, where) if type_ == "regexlist" else items
+    if type_ in ("str", "file"):
+        if not isinstance(value, str):
+            raise where.invalid(value, "a string")
+        return value
+    if type_ == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in BOOLEAN_WORDS:
+            return BOOLEAN_WORDS[value.strip().lower()]
+        raise where.invalid(value, "a boolean")
+    assert type_ in ("int", "float"), type_
+    number: float | None = None
+    if isinstance(value, str):
+        try:
+            number = int(value) if type_ == "int" else float(value)
+        except ValueError:
+            pass
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value if type_ == "int" else float(value)
+    elif isinstance(value, float) and type_ == "float":
+        number = value
+    in_range = number is not None and (
+        (minimum is None or number >= minimum) and (maximum is None or number <= maximum)
+    )
+    if not in_range:
+        expected = "an integer" if type_ == "int" else "a number"
+        if minimum is not None and maximum is not None:
+            expected += f" from {minimum} to {maximum}"
+        raise where.invalid(value, expected)
+    return number
+
+
+def check_regexes(values: list[str], where: Where) -> list[str]:
+    """Strip regexes, drop blank ones, and check that each one compiles."""
+    regexes = []
+    for value in values:
+        value = value.strip()
+        try:
+            re.compile(value)
+        except re.error as err:
+            raise where.error(f"invalid regex {value!r} ({err})") from err
+        if value:
+            regexes.append(value)
+    return regexes
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+
+
+def _malformed(filename: str, err: Exception) -> ConfigError:
+    return ConfigError(f"Couldn't read config file {filename!r}: {_one_line(err)}")
+
+
+#: A file's sections for one tool: logical name -> (real name, options).
+TSections = dict[str, tuple[str, Mapping[str, Any]]]
+
+
+class ConfigFile:
+    """One parsed configuration file.
+
+    :param filename: the name as given (used in messages).
+    :param data: INI: section -> {option: text}; TOML: the parsed document.
+    """
+
+    def __init__(self, filename: str, data: Mapping[str, Any], is_toml: bool) -> None:
+        self.filename = filename
+        self.path = os.path.abspath(filename)
+        self.data = data
+        self.is_toml = is_toml
+
+    @property
+    def shared(self) -> bool:
+        """Is this a file other tools use too (setup.cfg, tox.ini, pyproject.toml)?"""
+        return os.path.basename(self.filename) in SHARED_FILES
+
+    def sections(self, tool: str | None) -> tuple[TSections, list[tuple[str, str]]] | None:
+        """The sections of `tool` (``"covcore"``, ``"coverage"``, or None for
+        unprefixed sections), or None if the file has none.
+
+        Returns ``(sections, strays)``: `sections` maps a logical section
+        name (``"run"``) to its real name (``"covcore:run"``,
+        ``"tool.covcore.run"``) and options; `strays` are the TOML values
+        that sit where a section was expected, as ``(table name, key)``
+        (``("tool.covcore", "branch")``).
+        """
+        if not self.is_toml:
+            prefix = "" if tool is None else tool + ":"
+            found = {
+                name[len(prefix):]: (name, options)
+                for name, options in self.data.items()
+                if name.startswith(prefix)
+            }
+            return (found, []) if (found or tool is None) else None
+        table: Any = self.data
+        name = ""
+        if tool is not None:
+            tools = self.data.get("tool")
+            if not isinstance(tools, dict) or tool not in tools:
+                return None
+            table, name = tools[tool], f"tool.{tool}"
+            if not isinstance(table, dict):
+                raise ConfigError(f"Config section [{name}] is not a table in {self.filename!r}")
+        sections: TSections = {}
+        strays = []
+        for key, value in table.items():
+            if isinstance(value, dict):
+                sections[key] = (f"{name}.{key}" if name else key, value)
+            else:
+                strays.append((name, key))
+        return sections, strays
+
+
+def _tomllib() -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - depends on the Python version
+        try:
+            import tomli as tomllib
+        except ImportError as err:
+            raise ConfigError(
+                "Reading TOML config files on Python < 3.11 needs the 'tomli' package"
+            ) from err
+    return tomllib
+
+
+def load(filename: str) -> ConfigFile | None:
+    """Parse `filename` (TOML if it ends with ``.toml``, else INI).
+
+    Returns None if the file cannot be opened.
+
+    :raises ConfigError: if the file is not valid UTF-8, INI or TOML.
+    """
+    try:
+        with open(filename, encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        return None
+    except UnicodeDecodeError as err:
+        raise _malformed(filename, err) from err
+    if os.path.splitext(filename)[1] == ".toml":
+        tomllib = _tomllib()
+        try:
+            return ConfigFile(filename, tomllib.loads(text), is_toml=True)
+        except tomllib.TOMLDecodeError as err:
+            raise _malformed(filename, err) from err
+    parser = configparser.ConfigParser(interpolation=None, default_section=_NO_DEFAULT_SECTION)
+    try:
+        parser.read_string(text, source=filename)
+    except configparser.Error as err:
+        raise _malformed(filename, err) from err
+    data = {section: dict(parser.items(section, raw=True)) for section in parser.sections()}
+    return ConfigFile(filename, data, is_toml=False)
