@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import sys
 import traceback
@@ -126,8 +127,6 @@ def _coverage(args: argparse.Namespace, **kwargs: Any) -> Any:
 def cmd_run(args: argparse.Namespace) -> int:
     from covcore.execfile import ProgramRunner, strip_traceback
 
-    if not args.program:
-        raise UsageError("Nothing to do: give a program to run ('covcore run PROGRAM' or 'covcore run -m MODULE')")
     cov = _coverage(
         args,
         branch=args.branch,
@@ -140,12 +139,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         context=args.context,
         data_suffix=True if args.parallel_mode else None,
     )
-    runner = ProgramRunner(args.program, as_module=args.module)
+    program = list(args.program)
+    as_module = args.module
+    if not program and cov.config.command_line:
+        program = shlex.split(cov.config.command_line)
+        if program and program[0] in ("-m", "--module"):
+            as_module, program = True, program[1:]
+    if not program:
+        if as_module:
+            raise UsageError("No module specified for -m")
+        raise UsageError("Nothing to do: give a program to run ('covcore run PROGRAM' or 'covcore run -m MODULE')")
+    if args.append and cov.config.parallel:
+        raise UsageError("Can't append to data files in parallel mode.")
+    runner = ProgramRunner(program, as_module=as_module)
     runner.prepare()
     if args.append:
         cov.load()
-    else:
-        cov.erase()
     status = EXIT_OK
     interrupted = False
     cov.start()

@@ -88,6 +88,7 @@ class Coverage:
             debug=list(debug) if debug is not None else None,
             concurrency=list(concurrency) if concurrency is not None else None,
             context=context,
+            parallel=bool(data_suffix) if data_suffix is not None else None,
         )
         for conc in self.config.concurrency or []:
             if conc != "thread":
@@ -151,6 +152,7 @@ class Coverage:
                 warn=self._warn,
             )
         if self._collector is not None:
+            self._data.set_context(self.config.context)
             self._collector.flush_into(self._data)
         return self._data
 

@@ -309,3 +309,24 @@ def test_python_dash_m_covcore(tmp_path):
     write(tmp_path / "a.py", "print('hi')\n")
     res = covcore("run", "a.py", cwd=tmp_path)
     assert res.out == "hi\n"
+
+
+def test_command_line_from_config_and_parallel_append(tmp_path):
+    write(tmp_path / "pkg" / "__init__.py", "")
+    write(tmp_path / "pkg" / "__main__.py", "import sys\nprint('configured', sys.argv[1:])\n")
+    write(tmp_path / ".covcorerc", "[run]\ncommand_line = -m pkg one two\n")
+    res = covcore("run", cwd=tmp_path)
+    assert (res.rc, res.out) == (0, "configured ['one', 'two']\n")
+    res = covcore("run", "-a", "-p", "-m", "pkg", cwd=tmp_path)
+    assert (res.rc, res.err) == (1, "covcore: Can't append to data files in parallel mode.\n")
+
+
+def test_parallel_mode_file_names(tmp_path):
+    write(tmp_path / "a.py", "print('a')\n")
+    covcore("run", "-p", "a.py", cwd=tmp_path)
+    covcore("run", "-p", "a.py", cwd=tmp_path)
+    names = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".covcore"))
+    assert len(names) == 2
+    for name in names:
+        host, pid, rand = name[len(".covcore."):].rsplit(".", 2)
+        assert host and pid.isdigit() and rand.startswith("X") and rand[1:].isdigit()
