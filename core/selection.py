@@ -62,7 +62,9 @@ def _package_locations(pkg: str) -> list[str] | None:
         return None
     if spec.submodule_search_locations:
         return [abs_file(p) for p in spec.submodule_search_locations]
-    if spec.origin and spec.origin not in ("built-in", "frozen"):
+    if spec.origin in ("built-in", "frozen"):
+        return [spec.origin]
+    if spec.origin:
         return [abs_file(spec.origin)]
     return None
 
@@ -177,15 +179,13 @@ class Selector:
         for pkg in self.source_pkgs:
             if pkg in self.pkgs_seen:
                 continue
-            if pkg in self.pkg_dirs:
-                locs = self.pkg_dirs[pkg]
-                if len(locs) == 1 and os.path.isfile(locs[0]) and not locs[0].endswith((".py", ".pyw")):
-                    out.append((f"Module {pkg} has no Python source.", "module-not-python"))
-                    continue
-            if pkg in self.pkgs_preimported or pkg in sys.modules:
-                if pkg in self.pkgs_preimported:
-                    out.append((f"Module {pkg} was previously imported, but not measured", "module-not-measured"))
-                    continue
+            locs = self.pkg_dirs.get(pkg, [])
+            if len(locs) == 1 and not locs[0].endswith((".py", ".pyw")) and not os.path.isdir(locs[0]):
+                out.append((f"Module {pkg} has no Python source.", "module-not-python"))
+                continue
+            if pkg in self.pkgs_preimported:
+                out.append((f"Module {pkg} was previously imported, but not measured", "module-not-measured"))
+                continue
             out.append((f"Module {pkg} was never imported.", "module-not-imported"))
         return out
 
@@ -198,7 +198,8 @@ class Selector:
             roots.extend(dirs)
         for root in roots:
             if os.path.isfile(root):
-                found.append(root)
+                if root.endswith((".py", ".pyw")):
+                    found.append(root)
                 continue
             for dirpath, dirnames, filenames in os.walk(root):
                 if dirpath != root and "__init__.py" not in filenames:

@@ -330,3 +330,67 @@ def test_parallel_mode_file_names(tmp_path):
     for name in names:
         host, pid, rand = name[len(".covcore."):].rsplit(".", 2)
         assert host and pid.isdigit() and rand.startswith("X") and rand[1:].isdigit()
+
+
+def test_source_package_warnings(tmp_path):
+    write(tmp_path / "a.py", "import json\nprint('a')\n")
+    res = covcore("run", "--source=math", "a.py", cwd=tmp_path)
+    assert res.err.splitlines()[0] == "covcore: Warning: Module math has no Python source. (module-not-python)"
+    write(tmp_path / "pre.py", """\
+        import sys, covcore
+        import email  # imported before measurement starts
+        cov = covcore.Coverage(data_file=None, source_pkgs=["email"])
+        cov.start()
+        cov.stop()
+        cov.save()
+    """)
+    res = covcore("run", "pre.py", cwd=tmp_path)  # the outer run measures pre.py
+    assert "covcore: Warning: Module email was previously imported, but not measured (module-not-measured)\n" in res.err
+
+
+def test_source_changed_to_unparsable_before_report(tmp_path):
+    write(tmp_path / "mod.py", "x = 1\n")
+    write(tmp_path / "main.py", "import mod\n")
+    covcore("run", "main.py", cwd=tmp_path)
+    write(tmp_path / "mod.py", "def broken(:\n")
+    res = covcore("report", cwd=tmp_path)
+    assert res.rc == 1
+    assert res.err.startswith(f"covcore: Couldn't parse '{tmp_path / 'mod.py'}' as Python source: ")
+    assert len(res.err.splitlines()) == 1
+    res = covcore("report", "-i", cwd=tmp_path)
+    assert res.rc == 0 and "main.py" in res.out and "mod.py" not in res.out
+
+
+def test_works_without_the_c_extension(tmp_path):
+    write(tmp_path / "a.py", "def f():\n    return 1\nf()\n")
+    script = ("import sys; sys.modules['covcore._tracer'] = None\n"
+              "from covcore.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+    env = clean_env()
+    env.pop("COVCORE_CORE", None)
+    proc = __import__("subprocess").run([sys.executable, "-c", script, "run", "a.py"], cwd=tmp_path, env=env,
+                                        capture_output=True, text=True)
+    assert proc.returncode == 0
+    assert proc.stderr.startswith("covcore: Warning: covcore's C tracer is not available (")
+    assert proc.stderr.endswith("using the slower pure-Python tracer (no-ctracer)\n")
+    proc = __import__("subprocess").run([sys.executable, "-c", script, "debug", "sys"], cwd=tmp_path, env=env,
+                                        capture_output=True, text=True)
+    assert "tracer_backend: python" in " ".join(proc.stdout.split())
+    assert "c_extension: missing (" in " ".join(proc.stdout.split())
+    assert covcore("report", cwd=tmp_path).out.splitlines()[2].split() == ["a.py", "3", "0", "100%"]
+
+
+def test_trace_changed_warning(tmp_path):
+    write(tmp_path / "meddle.py", """\
+        import sys
+        sys.settrace(None)
+        if sys.version_info >= (3, 12):
+            import covcore.backend  # sysmon: another tool takes over our monitoring tool id
+            for tool in range(6):
+                if sys.monitoring.get_tool(tool) == "covcore":
+                    sys.monitoring.free_tool_id(tool)
+                    sys.monitoring.use_tool_id(tool, "intruder")
+        print("meddled")
+    """)
+    res = covcore("run", "meddle.py", cwd=tmp_path)
+    assert res.out == "meddled\n"
+    assert "(trace-changed)" in res.err
