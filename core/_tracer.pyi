@@ -1,0 +1,57 @@
+"""Type stub for covcore._tracer, the compiled tracers (see _tracer.pyx)."""
+
+from types import FrameType
+from typing import Any, ClassVar, Dict, Optional
+
+from covcore.types import TShouldTrace, TTraceData, TWarn
+
+#: True when f_trace_lines is written straight into frame structs.
+DIRECT_FRAME_ACCESS: bool
+#: True when per-code-object state hangs on code objects (code extra slot).
+CODE_EXTRA: bool
+
+class CodeState:
+    """What a tracer knows about one code object (opaque)."""
+
+class CTracer:
+    """A C trace function installed with ``PyEval_SetTrace`` (current thread)."""
+
+    name: ClassVar[str]
+    process_wide: ClassVar[bool]
+
+    def __init__(
+        self,
+        data: TTraceData,
+        should_trace: TShouldTrace,
+        should_trace_cache: Dict[str, Optional[str]],
+        *,
+        branch: bool = False,
+        warn: Optional[TWarn] = None,
+    ) -> None: ...
+    def __call__(self, frame: FrameType, event: str, arg: Any, lineno: Optional[int] = None) -> "CTracer": ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def restart(self) -> None: ...
+    def activity(self) -> bool: ...
+    def reset_activity(self) -> None: ...
+
+class SysMonTracer:
+    """A PEP 669 ``sys.monitoring`` tracer (Python 3.12+, every thread; lines only)."""
+
+    name: ClassVar[str]
+    process_wide: ClassVar[bool]
+
+    def __init__(
+        self,
+        data: TTraceData,
+        should_trace: TShouldTrace,
+        should_trace_cache: Dict[str, Optional[str]],
+        *,
+        branch: bool = False,
+        warn: Optional[TWarn] = None,
+    ) -> None: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def restart(self) -> None: ...
+    def activity(self) -> bool: ...
+    def reset_activity(self) -> None: ...

@@ -1,0 +1,1300 @@
+"""Tests of covcore's tracer backends: covcore._tracer (sysmon, ctrace),
+covcore.pytracer (python) and covcore.backend.
+
+Every program below is run under every backend available on this Python (in
+line mode, and in branch mode where the backend supports it) and must record
+exactly the lines and arcs written out here, which are also what coverage.py
+records for it (checked by running coverage.py in a subprocess).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import types
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from covcore import backend
+from covcore.backend import Backend, available_backends, choose_backend, tracer_class
+from covcore.errors import ConfigError, CovcoreError
+from covcore.pytracer import PyTracer
+
+BACKENDS = available_backends()
+PYVER = "%d.%d" % sys.version_info[:2]
+
+#: (backend, branch) pairs to run: sysmon does not record arcs (yet).
+MODES = [(name, False) for name in BACKENDS] + [(name, True) for name in BACKENDS if name != "sysmon"]
+MODE_IDS = [f"{name}-{'arcs' if branch else 'lines'}" for name, branch in MODES]
+
+needs_ext = pytest.mark.skipif(backend.EXTENSION_ERROR is not None, reason="no compiled extension")
+needs_sysmon = pytest.mark.skipif("sysmon" not in BACKENDS, reason="sysmon needs Python 3.12+")
+
+
+@dataclass
+class Case:
+    """A program, and the lines and arcs running it must record."""
+
+    name: str
+    source: str
+    lines: Any
+    arcs: Any
+
+    def __post_init__(self) -> None:
+        self.source = textwrap.dedent(self.source)
+
+
+class per_version:  # noqa: N801 - reads as a function in the tables
+    """Expectations that differ between Python versions: {"3.10 3.11": value, ...}."""
+
+    def __init__(self, table: dict[str, Any]) -> None:
+        self.table = table
+
+    def get(self) -> Any:
+        for versions, value in self.table.items():
+            if PYVER in versions.split():
+                return value
+        pytest.skip(f"no expectation written down for Python {PYVER}")
+
+
+def expected(value: Any) -> Any:
+    return value.get() if isinstance(value, per_version) else value
+
+
+def no_warnings(message: str, slug: str) -> None:
+    raise AssertionError(f"unexpected warning: {message} [{slug}]")
+
+
+def make_tracer(name, data, should_trace, cache=None, *, branch=False, warn=no_warnings):
+    cls = tracer_class(name)
+    return cls(data, should_trace, {} if cache is None else cache, branch=branch, warn=warn)
+
+
+def only(*paths: str):
+    """A should_trace measuring just `paths` (under their own names)."""
+    wanted = set(paths)
+    return lambda filename: filename if filename in wanted else None
+
+
+def run_traced(name: str, branch: bool, path: str, source: str) -> dict:
+    """Run `source` (as file `path`) under a fresh tracer; return its data."""
+    data: dict = {}
+    code = compile(source, path, "exec")
+    tracer = make_tracer(name, data, only(path), branch=branch)
+    tracer.start()
+    try:
+        exec(code, {"__name__": "__covtest__"})
+    finally:
+        tracer.stop()
+    return data
+
+
+# What coverage.py records for a list of programs: run in a subprocess so the
+# two tools never trace at once, with coverage.py's default core.
+COVERAGE_SCRIPT = """\
+import json, os, sys
+import coverage
+branch = sys.argv[1] == "1"
+paths = sys.argv[2:]
+cov = coverage.Coverage(data_file=None, branch=branch, config_file=False)
+cov.start()
+for path in paths:
+    with open(path) as f:
+        source = f.read()
+    exec(compile(source, path, "exec"), {"__name__": "__covtest__"})
+cov.stop()
+data = cov.get_data()
+out = {}
+for filename in data.measured_files():
+    out[os.path.basename(filename)] = sorted(data.arcs(filename) if branch else data.lines(filename))
+print(json.dumps(out))
+"""
+
+
+def coverage_py_results(paths: list[str], branch: bool) -> dict[str, set]:
+    """{basename: lines or arcs} recorded by coverage.py running `paths`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE_", "COVCORE_"))}
+    proc = subprocess.run(
+        [sys.executable, "-c", COVERAGE_SCRIPT, "1" if branch else "0", *paths],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    raw = json.loads(proc.stdout)
+    return {name: {tuple(x) if isinstance(x, list) else x for x in vals} for name, vals in raw.items()}
+
+
+CASES = [
+    Case(
+        'multiline',
+        '''\
+        x = (1 +
+             2 +
+             3)
+        def f(a,
+              b=2):
+            return [
+                a,
+                b,
+            ]
+        y = f(
+            1,
+        )
+        s = """abc
+        def"""
+        if (x and
+                y):
+            z = {
+                "k": 1,
+            }
+        ''',
+        lines={
+            1, 4, 5, 6, 7, 8, 10, 11, 13, 15, 16, 17, 18,
+        },
+        arcs=per_version(
+            {
+                '3.10 3.11': {
+                    (-4, 7), (-1, 1), (1, 5), (4, 10), (5, 4), (6, -4), (7, 8), (8, 6), (10, 11),
+                    (10, 13), (11, 10), (13, 15), (15, 16), (15, 18), (16, 15), (17, -1), (18, 17),
+                },
+                '3.12 3.13': {
+                    (-4, 7), (-1, 1), (1, 5), (4, 10), (5, 4), (6, -4), (7, 8), (8, 6), (10, 11),
+                    (10, 13), (11, 10), (13, 15), (15, 16), (16, 18), (17, -1), (18, 17),
+                },
+            }
+        ),
+    ),
+    Case(
+        'decorators',
+        '''\
+        import functools
+        def deco(fn):
+            @functools.wraps(fn)
+            def wrapper(*a):
+                return fn(*a) + 1
+            return wrapper
+
+        @deco
+        def f(x):
+            return x * 2
+
+        class C:
+            @staticmethod
+            def s():
+                return 1
+
+            @property
+            def p(self):
+                return 2
+        r = f(3) + C.s() + C().p
+        ''',
+        lines={
+            1, 2, 3, 4, 5, 6, 8, 9, 10, 12, 13, 14, 15, 17, 18, 19, 20,
+        },
+        arcs=per_version(
+            {
+                '3.10': {
+                    (-17, 19), (-13, 15), (-12, 12), (-8, 10), (-3, 5), (-2, 3), (-1, 1), (1, 2),
+                    (2, 8), (3, 4), (4, 6), (5, -3), (6, -2), (8, 9), (9, 12), (10, -8), (12, 13),
+                    (12, 20), (13, 14), (14, 17), (15, -13), (17, 18), (18, -12), (19, -17),
+                    (20, -1),
+                },
+                '3.11 3.12 3.13': {
+                    (-17, 19), (-13, 15), (-12, 12), (-8, 10), (-3, 5), (-2, 3), (-1, 1), (1, 2),
+                    (2, 8), (3, 4), (4, 3), (4, 6), (5, -3), (6, -2), (8, 9), (9, 8), (9, 12),
+                    (10, -8), (12, 13), (12, 20), (13, 14), (14, 13), (14, 17), (15, -13),
+                    (17, 18), (18, -12), (18, 17), (19, -17), (20, -1),
+                },
+            }
+        ),
+    ),
+    Case(
+        'docstrings',
+        '''\
+        """Module docstring."""
+        def f():
+            """Function docstring."""
+            return 1
+        class C:
+            """Class docstring."""
+            def m(self):
+                """Method
+                docstring."""
+                pass
+        def only_doc():
+            """Nothing else."""
+        f(); C().m(); only_doc()
+        ''',
+        lines={
+            1, 2, 4, 5, 6, 7, 10, 11, 13,
+        },
+        arcs={
+            (-11, 11), (-7, 10), (-5, 5), (-2, 4), (-1, 1), (1, 2), (2, 5), (4, -2), (5, 6),
+            (5, 11), (6, 7), (7, -5), (10, -7), (11, -11), (11, 13), (13, -1),
+        },
+    ),
+    Case(
+        'if_elif_else',
+        '''\
+        def classify(n):
+            if n < 0:
+                return "neg"
+            elif n == 0:
+                return "zero"
+            elif n < 10:
+                r = "small"
+            else:
+                r = "big"
+            return r
+        for v in (-1, 0, 5):
+            classify(v)
+        a = 1 if v else 2
+        ''',
+        lines={
+            1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13,
+        },
+        arcs={
+            (-1, 1), (-1, 2), (1, 11), (2, 3), (2, 4), (3, -1), (4, 5), (4, 6), (5, -1), (6, 7),
+            (7, 10), (10, -1), (11, 12), (11, 13), (12, 11), (13, -1),
+        },
+    ),
+    Case(
+        'loops',
+        '''\
+        def loops(n):
+            total = 0
+            for i in range(n):
+                if i == 1:
+                    continue
+                if i == 5:
+                    break
+                total += i
+            else:
+                total = -total
+            j = 0
+            while j < 3:
+                j += 1
+                if j == 10:
+                    break
+            else:
+                total += 100
+            while True:
+                j -= 1
+                if j <= 0:
+                    break
+            return total
+        loops(3)
+        loops(7)
+        ''',
+        lines={
+            1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 17, 18, 19, 20, 21, 22, 23, 24,
+        },
+        arcs={
+            (-1, 1), (-1, 2), (1, 23), (2, 3), (3, 4), (3, 10), (4, 5), (4, 6), (5, 3), (6, 7),
+            (6, 8), (7, 11), (8, 3), (10, 11), (11, 12), (12, 13), (12, 17), (13, 14), (14, 12),
+            (17, 18), (18, 19), (19, 20), (20, 18), (20, 21), (21, 22), (22, -1), (23, 24),
+            (24, -1),
+        },
+    ),
+    Case(
+        'try_except',
+        '''\
+        def t(x):
+            try:
+                if x == 1:
+                    raise ValueError("one")
+                y = 10 / x
+            except ValueError:
+                y = 1
+            except ZeroDivisionError:
+                y = 0
+            else:
+                y += 1
+            finally:
+                y *= 2
+            return y
+
+        def rf(x):
+            try:
+                if x:
+                    return "early"
+                z = 1
+            finally:
+                z = 2
+            return z
+
+        def nested():
+            try:
+                try:
+                    raise KeyError
+                finally:
+                    a = 1
+            except KeyError:
+                a = 2
+            return a
+        for v in (0, 1, 2):
+            t(v)
+        rf(True)
+        rf(False)
+        nested()
+        ''',
+        lines={
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 14, 16, 17, 18, 19, 20, 22, 23, 25, 26, 27, 28, 30,
+            31, 32, 33, 34, 35, 36, 37, 38,
+        },
+        arcs={
+            (-25, 26), (-16, 17), (-1, 1), (-1, 2), (1, 16), (2, 3), (3, 4), (3, 5), (4, 6),
+            (5, 6), (5, 11), (6, 7), (6, 8), (7, 13), (8, 9), (9, 13), (11, 13), (13, 14),
+            (14, -1), (16, 25), (17, 18), (18, 19), (18, 20), (19, 22), (20, 22), (22, -16),
+            (22, 23), (23, -16), (25, 34), (26, 27), (27, 28), (28, 30), (30, 31), (31, 32),
+            (32, 33), (33, -25), (34, 35), (34, 36), (35, 34), (36, 37), (37, 38), (38, -1),
+        },
+    ),
+    Case(
+        'with_stmt',
+        '''\
+        class CM:
+            def __enter__(self):
+                return self
+            def __exit__(self, *exc):
+                return True
+        with CM() as c:
+            a = 1
+        with CM():
+            raise ValueError
+        b = 2
+        def f():
+            with CM() as c, CM() as d:
+                return 3
+        f()
+        class Keep:
+            def __enter__(self):
+                return self
+            def __exit__(self, *exc):
+                return False
+        def g():
+            try:
+                with Keep():
+                    raise KeyError
+            except KeyError:
+                pass
+            return 1
+        g()
+        ''',
+        lines={
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+            25, 26, 27,
+        },
+        arcs={
+            (-20, 21), (-18, 19), (-16, 17), (-15, 15), (-11, 12), (-4, 5), (-2, 3), (-1, 1),
+            (1, 2), (1, 6), (2, 4), (3, -2), (4, -1), (5, -4), (6, 7), (6, 8), (7, 6), (8, 9),
+            (8, 10), (9, 8), (10, 11), (11, 14), (12, -11), (12, 13), (13, 12), (14, 15), (15, 16),
+            (15, 20), (16, 18), (17, -16), (18, -15), (19, -18), (20, 27), (21, 22), (22, 23),
+            (22, 24), (23, 22), (24, 25), (25, 26), (26, -20), (27, -1),
+        },
+    ),
+    Case(
+        'match_case',
+        '''\
+        def m(v):
+            match v:
+                case 0:
+                    return "zero"
+                case [x, y]:
+                    return "pair"
+                case {"k": k}:
+                    return k
+                case str() as s if len(s) > 2:
+                    return "long"
+                case _:
+                    return "other"
+        for v in (0, [1, 2], {"k": 3}, "abcd", "a"):
+            m(v)
+        ''',
+        lines={
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+        },
+        arcs={
+            (-1, 1), (-1, 2), (1, 13), (2, 3), (3, 4), (3, 5), (4, -1), (5, 6), (5, 7), (6, -1),
+            (7, 8), (7, 9), (8, -1), (9, 10), (9, 11), (10, -1), (11, 12), (12, -1), (13, -1),
+            (13, 14), (14, 13),
+        },
+    ),
+    Case(
+        'async_code',
+        '''\
+        import asyncio
+        async def inner(x):
+            await asyncio.sleep(0)
+            return x + 1
+        async def agen():
+            for i in range(2):
+                yield i
+        async def main():
+            a = await inner(1)
+            b = await asyncio.gather(inner(2), inner(3))
+            c = [i async for i in agen()]
+            async with asyncio.Lock():
+                d = 1
+            return a, b, c, d
+        asyncio.run(main())
+        ''',
+        lines={
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+        },
+        arcs=per_version(
+            {
+                '3.10 3.11': {
+                    (-11, 11), (-8, 9), (-5, 6), (-2, 3), (-1, 1), (1, 2), (2, 5), (3, 4), (4, -2),
+                    (5, 8), (6, -5), (6, 7), (7, 6), (8, 15), (9, 10), (10, 11), (11, -11),
+                    (11, 11), (11, 12), (12, 13), (12, 14), (13, 12), (14, -8), (15, -1),
+                },
+                '3.12 3.13': {
+                    (-8, 9), (-5, 6), (-2, 3), (-1, 1), (1, 2), (2, 5), (3, 4), (4, -2), (5, 8),
+                    (6, -5), (6, 7), (7, 6), (8, 15), (9, 10), (10, 11), (11, 11), (11, 12),
+                    (12, 13), (12, 14), (13, 12), (14, -8), (15, -1),
+                },
+            }
+        ),
+    ),
+    Case(
+        'generators',
+        '''\
+        def gen(n):
+            for i in range(n):
+                yield i
+            return "done"
+        def delegating():
+            r = yield from gen(2)
+            yield r
+        list(gen(3))
+        list(delegating())
+        g = gen(10)
+        next(g)
+        next(g)
+        g.close()
+        def gen2():
+            try:
+                yield 1
+                yield 2
+            finally:
+                cleanup = True
+        h = gen2()
+        next(h)
+        del h
+        e = (x * 2 for x in range(3))
+        sum(e)
+        def thrower():
+            try:
+                yield 1
+            except ValueError:
+                yield 2
+        t = thrower()
+        next(t)
+        t.throw(ValueError)
+        ''',
+        lines={
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 19, 20, 21, 22, 23, 24, 25, 26,
+            27, 28, 29, 30, 31, 32,
+        },
+        arcs=per_version(
+            {
+                '3.10 3.12 3.13': {
+                    (-25, 26), (-23, 23), (-14, 15), (-5, 6), (-1, 1), (-1, 2), (1, 5), (2, 3),
+                    (2, 4), (3, 2), (4, -1), (5, 8), (6, 7), (7, -5), (8, 9), (9, 10), (10, 11),
+                    (11, 12), (12, 13), (13, 14), (14, 20), (15, 16), (16, 19), (19, -14),
+                    (20, 21), (21, 22), (22, 23), (23, -23), (23, 23), (23, 24), (24, 25),
+                    (25, 30), (26, 27), (27, 28), (28, 29), (30, 31), (31, 32), (32, -1),
+                },
+                '3.11': {
+                    (-25, 26), (-25, 28), (-23, 23), (-14, 15), (-14, 19), (-5, 6), (-1, 1),
+                    (-1, 2), (1, 5), (2, 3), (2, 4), (3, 2), (4, -1), (5, 8), (6, 7), (7, -5),
+                    (8, 9), (9, 10), (10, 11), (11, 12), (12, 13), (13, 14), (14, 20), (15, 16),
+                    (19, -14), (20, 21), (21, 22), (22, 23), (23, -23), (23, 23), (23, 24),
+                    (24, 25), (25, 30), (26, 27), (28, 29), (30, 31), (31, 32), (32, -1),
+                },
+            }
+        ),
+    ),
+    Case(
+        'lambdas_comprehensions',
+        '''\
+        f = lambda x: x + 1
+        g = lambda: (
+            1
+        )
+        a = [f(i) for i in range(3)]
+        b = {i: i for i in range(3) if i}
+        c = {i for i in range(3)}
+        d = [j for i in range(3) for j in range(i)]
+        g()
+        ''',
+        lines={
+            1, 2, 3, 5, 6, 7, 8, 9,
+        },
+        arcs=per_version(
+            {
+                '3.10': {
+                    (-8, 8), (-7, 7), (-6, 6), (-5, 5), (-2, 3), (-1, 1), (1, -1), (1, 2), (2, 5),
+                    (3, -2), (5, -5), (5, 5), (5, 6), (6, -6), (6, 6), (6, 7), (7, -7), (7, 7),
+                    (7, 8), (8, -8), (8, 8), (8, 9), (9, -1),
+                },
+                '3.11': {
+                    (-8, 8), (-7, 7), (-6, 6), (-5, 5), (-2, 3), (-1, 1), (1, -1), (1, 2), (2, -2),
+                    (2, 5), (3, 2), (5, -5), (5, 5), (5, 6), (6, -6), (6, 6), (6, 7), (7, -7),
+                    (7, 7), (7, 8), (8, -8), (8, 8), (8, 9), (9, -1),
+                },
+                '3.12': {
+                    (-2, 3), (-1, 1), (1, -1), (1, 2), (2, -2), (2, 5), (3, 2), (5, 5), (5, 6),
+                    (6, 6), (6, 7), (7, 7), (7, 8), (8, 8), (8, 9), (9, -1),
+                },
+                '3.13': {
+                    (-2, 3), (-1, 1), (1, -1), (1, 2), (2, 5), (3, -2), (5, 5), (5, 6), (6, 6),
+                    (6, 7), (7, 7), (7, 8), (8, 8), (8, 9), (9, -1),
+                },
+            }
+        ),
+    ),
+    Case(
+        'classes_nested_recursion',
+        '''\
+        class A:
+            x = 1
+            def __init__(self):
+                self.y = 2
+            class Inner:
+                z = 3
+                def m(self):
+                    return self.z
+        def outer(n):
+            def inner(m):
+                return m * n
+            return inner(2)
+        def fact(n):
+            if n <= 1:
+                return 1
+            return n * fact(n - 1)
+        A()
+        A.Inner().m()
+        outer(3)
+        fact(5)
+        ''',
+        lines={
+            1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+        },
+        arcs={
+            (-13, 14), (-10, 11), (-9, 10), (-7, 8), (-5, 5), (-3, 4), (-1, 1), (1, 2), (1, 9),
+            (2, 3), (3, 5), (4, -3), (5, -1), (5, 6), (6, 7), (7, -5), (8, -7), (9, 13), (10, 12),
+            (11, -10), (12, -9), (13, 17), (14, 15), (14, 16), (15, -13), (16, -13), (17, 18),
+            (18, 19), (19, 20), (20, -1),
+        },
+    ),
+    Case(
+        'exceptions_propagate',
+        '''\
+        def a():
+            b()
+            never = 1
+        def b():
+            c()
+        def c():
+            raise ValueError("x")
+        try:
+            a()
+        except ValueError:
+            caught = True
+        def d():
+            try:
+                a()
+            finally:
+                cleanup = 1
+        try:
+            d()
+        except ValueError:
+            pass
+        ''',
+        lines={
+            1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 18, 19, 20,
+        },
+        arcs={
+            (-12, 13), (-6, 7), (-4, 5), (-1, 1), (-1, 2), (1, 4), (2, -1), (4, 6), (5, -4),
+            (6, 8), (7, -6), (8, 9), (9, 10), (10, 11), (11, 12), (12, 17), (13, 14), (14, 16),
+            (16, -12), (17, 18), (18, 19), (19, 20), (20, -1),
+        },
+    ),
+]
+
+CASE_IDS = [case.name for case in CASES]
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory) -> dict[str, str]:
+    """The CASES written to files: {case name: real path}."""
+    where = tmp_path_factory.mktemp("tracer_programs")
+    paths = {}
+    for case in CASES:
+        path = where / f"{case.name}.py"
+        path.write_text(case.source)
+        paths[case.name] = os.path.realpath(str(path))
+    return paths
+
+
+@pytest.fixture(scope="module")
+def coverage_py(programs):
+    """coverage_py(branch) -> {basename: data}, computed once per mode."""
+    pytest.importorskip("coverage")
+    results: dict[bool, dict[str, set]] = {}
+
+    def get(branch: bool) -> dict[str, set]:
+        if branch not in results:
+            results[branch] = coverage_py_results(list(programs.values()), branch)
+        return results[branch]
+
+    return get
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("name, branch", MODES, ids=MODE_IDS)
+def test_program(name, branch, case, programs):
+    path = programs[case.name]
+    want = expected(case.arcs if branch else case.lines)
+    data = run_traced(name, branch, path, case.source)
+    assert set(data) == {path}
+    assert data[path] == want
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize("name, branch", MODES, ids=MODE_IDS)
+def test_program_matches_coveragepy(name, branch, case, programs, coverage_py):
+    path = programs[case.name]
+    data = run_traced(name, branch, path, case.source)
+    assert data[path] == coverage_py(branch)[os.path.basename(path)]
+
+
+# -- files measured and not -------------------------------------------------
+
+MAIN = """\
+def callback(x):
+    if x > 1:
+        return x * 2
+    return x
+def run():
+    total = helper.apply(callback, [1, 2])
+    return total
+run()
+"""
+
+HELPER = """\
+def apply(fn, items):
+    out = 0
+    for i in items:
+        out += fn(i)
+    return out
+"""
+
+MAIN_LINES = {1, 2, 3, 4, 5, 6, 7, 8}
+MAIN_ARCS = {
+    (-1, 1), (1, 5), (5, 8), (8, -1),
+    (-1, 2), (2, 3), (2, 4), (3, -1), (4, -1),
+    (-5, 6), (6, 7), (7, -5),
+}  # fmt: skip
+
+
+def run_main_and_helper(name, branch, tmp_path, should_trace, cache=None):
+    main = str(tmp_path / "main.py")
+    helper = str(tmp_path / "helper.py")
+    data: dict = {}
+    tracer = make_tracer(name, data, should_trace, cache, branch=branch)
+    tracer.start()
+    try:
+        # The helper's module code runs under the tracer too.
+        mod = types.ModuleType("covtest_helper")
+        exec(compile(HELPER, helper, "exec"), mod.__dict__)
+        exec(compile(MAIN, main, "exec"), {"__name__": "__covtest__", "helper": mod})
+    finally:
+        tracer.stop()
+    return data, main, helper
+
+
+@pytest.mark.parametrize("name, branch", MODES, ids=MODE_IDS)
+def test_measured_and_unmeasured_files(name, branch, tmp_path):
+    # main (measured) calls helper (not measured), which calls back into main.
+    asked: list[str] = []
+    main = str(tmp_path / "main.py")
+
+    def should_trace(filename):
+        asked.append(filename)
+        return "MAIN" if filename == main else None
+
+    data, main, helper = run_main_and_helper(name, branch, tmp_path, should_trace)
+    assert data == {"MAIN": MAIN_ARCS if branch else MAIN_LINES}
+    # Asked once per file, however often its code ran.
+    assert asked.count(main) == 1
+    assert asked.count(helper) == 1
+    assert len(asked) == len(set(asked))
+
+
+@pytest.mark.parametrize("name, branch", MODES, ids=MODE_IDS)
+def test_should_trace_cache_is_shared(name, branch, tmp_path):
+    main = str(tmp_path / "main.py")
+    asked: list[str] = []
+
+    def should_trace(filename):
+        asked.append(filename)
+        return filename if filename == main else None
+
+    cache: dict = {}
+    data1, _, helper = run_main_and_helper(name, branch, tmp_path, should_trace, cache)
+    assert cache[main] == main
+    assert cache[helper] is None
+    n_asked = len(asked)
+    data2, _, _ = run_main_and_helper(name, branch, tmp_path, should_trace, cache)
+    assert len(asked) == n_asked  # the second tracer used the cache only
+    assert data1 == data2 == {main: MAIN_ARCS if branch else MAIN_LINES}
+
+
+@pytest.mark.parametrize("name, branch", MODES, ids=MODE_IDS)
+def test_unmeasured_files_record_nothing(name, branch, tmp_path):
+    data, _, _ = run_main_and_helper(name, branch, tmp_path, lambda filename: None)
+    assert data == {}
+
+
+@pytest.mark.parametrize("name, branch", MODES, ids=MODE_IDS)
+def test_canonical_names(name, branch, tmp_path):
+    # Two file names with one canonical name share one set.
+    main = str(tmp_path / "main.py")
+    helper = str(tmp_path / "helper.py")
+    data, _, _ = run_main_and_helper(
+        name, branch, tmp_path, lambda fn: "BOTH" if fn in (main, helper) else None
+    )
+    assert set(data) == {"BOTH"}
+    if branch:
+        assert data["BOTH"] >= MAIN_ARCS | {(-1, 2), (2, 3), (3, 4), (4, 3), (3, 5), (5, -1)}
+    else:
+        assert data["BOTH"] == MAIN_LINES
+
+
+@pytest.mark.parametrize("name, branch", MODES, ids=MODE_IDS)
+def test_should_trace_failing(name, branch, tmp_path):
+    # A failing should_trace is a warning, and the file isn't measured.
+    main = str(tmp_path / "main.py")
+    warnings: list = []
+
+    def should_trace(filename):
+        if filename == main:
+            raise RuntimeError("policy broke")
+        return None
+
+    data: dict = {}
+    tracer = make_tracer(
+        name, data, should_trace, branch=branch, warn=lambda m, s: warnings.append((m, s))
+    )
+    tracer.start()
+    try:
+        ns = {"__name__": "__covtest__", "helper": types.SimpleNamespace(apply=lambda fn, xs: 0)}
+        exec(compile(MAIN, main, "exec"), ns)
+    finally:
+        tracer.stop()
+    assert data == {}
+    assert warnings == [
+        (
+            f"Disabling measurement of {main}: should_trace failed: RuntimeError: policy broke",
+            "should-trace-error",
+        )
+    ]
+
+
+DEEP = """\
+def down(n):
+    if n:
+        return down(n - 1) + 1
+    return 0
+down(700)
+"""
+
+
+@pytest.mark.parametrize("name, branch", MODES, ids=MODE_IDS)
+def test_deep_recursion(name, branch, tmp_path):
+    path = str(tmp_path / "deep.py")
+    data = run_traced(name, branch, path, DEEP)
+    if branch:
+        want = {(-1, 1), (1, 5), (5, -1), (-1, 2), (2, 3), (2, 4), (3, -1), (4, -1)}
+    else:
+        want = {1, 2, 3, 4, 5}
+    assert data == {path: want}
+
+
+# -- starting in the middle of things ---------------------------------------
+
+MID = """\
+def target(start):
+    a = 1
+    start()
+    b = 2
+    c = 3
+    return b + c
+def caller(start):
+    x = target(start)
+    y = x + 1
+    return y
+"""
+
+
+@pytest.mark.parametrize("name, branch", MODES, ids=MODE_IDS)
+def test_start_in_the_middle_of_a_function(name, branch, tmp_path):
+    # start() measures the rest of the running function, and its callers
+    # after it returns; their first line seen records no arc.
+    path = str(tmp_path / "mid.py")
+    ns: dict = {}
+    exec(compile(MID, path, "exec"), ns)
+    data: dict = {}
+    tracer = make_tracer(name, data, only(path), branch=branch)
+    try:
+        assert ns["caller"](tracer.start) == 6
+    finally:
+        tracer.stop()
+    if branch:
+        assert data == {path: {(4, 5), (5, 6), (6, -1), (9, 10), (10, -7)}}
+    else:
+        assert data == {path: {4, 5, 6, 9, 10}}
+
+
+GEN_BEFORE = """\
+def gen():
+    yield 1
+    yield 2
+    yield 3
+"""
+
+
+@pytest.mark.parametrize("name, branch", MODES, ids=MODE_IDS)
+def test_generator_started_before_start(name, branch, tmp_path):
+    path = str(tmp_path / "genbefore.py")
+    ns: dict = {}
+    exec(compile(GEN_BEFORE, path, "exec"), ns)
+    g = ns["gen"]()
+    assert next(g) == 1
+    data: dict = {}
+    tracer = make_tracer(name, data, only(path), branch=branch)
+    tracer.start()
+    try:
+        assert list(g) == [2, 3]
+    finally:
+        tracer.stop()
+    if branch:
+        assert data == {path: {(2, 3), (3, 4), (4, -1)}}
+    else:
+        assert data == {path: {3, 4}}
+
+
+# -- sessions ---------------------------------------------------------------
+
+LOOPY = """\
+def f(n):
+    t = 0
+    for i in range(n):
+        t += i
+    return t
+f(3)
+"""
+
+
+@pytest.mark.parametrize("name, branch", MODES, ids=MODE_IDS)
+def test_many_start_stop_cycles(name, branch, tmp_path):
+    path = str(tmp_path / "loopy.py")
+    code = compile(LOOPY, path, "exec")
+    want_lines = {1, 2, 3, 4, 5, 6}
+    want_arcs = {(-1, 1), (1, 6), (6, -1), (-1, 2), (2, 3), (3, 4), (4, 3), (3, 5), (5, -1)}
+    want = want_arcs if branch else want_lines
+    for _ in range(25):  # new tracers, one after another
+        data: dict = {}
+        tracer = make_tracer(name, data, only(path), branch=branch)
+        tracer.start()
+        exec(code, {})
+        tracer.stop()
+        assert data == {path: want}
+    data = {}
+    tracer = make_tracer(name, data, only(path), branch=branch)
+    for _ in range(25):  # one tracer, started again and again
+        tracer.start()
+        exec(code, {})
+        tracer.stop()
+        assert data == {path: want}
+    assert sys.gettrace() is None
+
+
+def test_backends_one_after_another(tmp_path):
+    path = str(tmp_path / "loopy.py")
+    code = compile(LOOPY, path, "exec")
+    for _ in range(5):
+        for name, branch in MODES:
+            data: dict = {}
+            tracer = make_tracer(name, data, only(path), branch=branch)
+            tracer.start()
+            exec(code, {})
+            tracer.stop()
+            assert len(data[path]) == (9 if branch else 6), (name, branch)
+
+
+@pytest.mark.parametrize("name, branch", MODES, ids=MODE_IDS)
+def test_restart_records_again(name, branch, tmp_path):
+    path = str(tmp_path / "loopy.py")
+    code = compile(LOOPY, path, "exec")
+    ns: dict = {}
+    data: dict = {}
+    tracer = make_tracer(name, data, only(path), branch=branch)
+    tracer.start()
+    try:
+        exec(code, ns)
+        first = data.pop(path)  # the collector took the data away ...
+        tracer.restart()  # ... and says so
+        ns["f"](2)
+        ns["f"](2)
+    finally:
+        tracer.stop()
+    if branch:
+        assert first == {(-1, 1), (1, 6), (6, -1), (-1, 2), (2, 3), (3, 4), (4, 3), (3, 5), (5, -1)}
+        assert data == {path: {(-1, 2), (2, 3), (3, 4), (4, 3), (3, 5), (5, -1)}}
+    else:
+        assert first == {1, 2, 3, 4, 5, 6}
+        assert data == {path: {2, 3, 4, 5}}
+
+
+ACTIVE = """\
+def f():
+    return 1
+def g():
+    return 2
+"""
+
+
+@pytest.mark.parametrize("name, branch", MODES, ids=MODE_IDS)
+def test_activity(name, branch, tmp_path):
+    path = str(tmp_path / "active.py")
+    ns: dict = {}
+    exec(compile(ACTIVE, path, "exec"), ns)
+    tracer = make_tracer(name, {}, only(path), branch=branch)
+    assert not tracer.activity()
+    tracer.start()
+    try:
+        ns["f"]()
+        assert tracer.activity()
+        tracer.reset_activity()
+        assert not tracer.activity()
+        ns["g"]()  # something new is recorded
+        assert tracer.activity()
+    finally:
+        tracer.stop()
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_names(name):
+    tracer = make_tracer(name, {}, lambda fn: None)
+    assert tracer.name == name
+    assert tracer.process_wide is (name == "sysmon")
+
+
+# -- another tool replacing ours --------------------------------------------
+
+
+@pytest.mark.parametrize("name, branch", [m for m in MODES if m[0] != "sysmon"])
+def test_trace_changed_warning(name, branch):
+    warnings: list = []
+    tracer = make_tracer(
+        name, {}, lambda fn: None, branch=branch, warn=lambda msg, slug: warnings.append((msg, slug))
+    )
+
+    def other(frame, event, arg):
+        return None
+
+    tracer.start()
+    sys.settrace(other)
+    tracer.stop()
+    assert sys.gettrace() is other  # not ours to remove
+    sys.settrace(None)
+    assert len(warnings) == 1
+    msg, slug = warnings[0]
+    assert slug == "trace-changed"
+    assert msg.startswith("Trace function changed, data is likely wrong: ")
+
+    warnings.clear()
+    tracer.start()
+    sys.settrace(None)
+    tracer.stop()
+    assert [slug for _, slug in warnings] == ["trace-changed"]
+
+    warnings.clear()
+    tracer.start()
+    tracer.stop()
+    assert warnings == []
+    assert sys.gettrace() is None
+
+
+@pytest.mark.parametrize("name, branch", [m for m in MODES if m[0] != "sysmon"])
+def test_stop_from_another_thread(name, branch, tmp_path):
+    # The collector stops every thread's tracer from its own thread: the
+    # tracer stops recording at once and leaves its thread at its next event.
+    path = str(tmp_path / "active.py")
+    ns: dict = {}
+    exec(compile(ACTIVE, path, "exec"), ns)
+    data: dict = {}
+    tracer = make_tracer(name, data, only(path), branch=branch)
+    started, stopped = threading.Event(), threading.Event()
+    seen: dict = {}
+
+    def worker():
+        tracer.start()
+        ns["f"]()
+        started.set()
+        stopped.wait()
+        ns["g"]()
+        seen["trace"] = sys.gettrace()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    started.wait()
+    tracer.stop()
+    stopped.set()
+    thread.join()
+    assert data == {path: {(-1, 2), (2, -1)} if branch else {2}}
+    assert seen["trace"] is None
+
+
+@needs_ext
+@pytest.mark.parametrize("branch", [False, True])
+def test_ctracer_survives_settrace_gettrace(branch, tmp_path):
+    # sys.settrace(sys.gettrace()) (done by debuggers, pytest, ...) keeps the
+    # CTracer working, through its __call__.
+    path = str(tmp_path / "loopy.py")
+    ns: dict = {"sys": sys}
+    exec(compile(LOOPY, path, "exec"), ns)
+    data: dict = {}
+    tracer = make_tracer("ctrace", data, only(path), branch=branch)
+    tracer.start()
+    try:
+        sys.settrace(sys.gettrace())
+        ns["f"](3)
+    finally:
+        tracer.stop()
+    want = {(-1, 2), (2, 3), (3, 4), (4, 3), (3, 5), (5, -1)} if branch else {2, 3, 4, 5}
+    assert data == {path: want}
+    assert sys.gettrace() is None
+
+
+DONE = """\
+import sys
+def f(n):
+    t = sys._getframe().f_trace_lines
+    return t
+"""
+
+
+@needs_ext
+def test_ctracer_skips_lines_of_complete_code(tmp_path):
+    # Once every line of a code object is recorded, its new frames get no
+    # line events; neither do frames of unmeasured files.  stop() gives
+    # frames their line events back.
+    path = str(tmp_path / "done.py")
+    other = str(tmp_path / "other.py")
+    ns: dict = {}
+    exec(compile(DONE, path, "exec"), ns)
+    ns_other: dict = {}
+    exec(compile(DONE, other, "exec"), ns_other)
+    data: dict = {}
+    tracer = make_tracer("ctrace", data, only(path))
+    tracer.start()
+    try:
+        first = ns["f"](1)
+        second = ns["f"](2)
+        unmeasured = ns_other["f"](3)
+    finally:
+        tracer.stop()
+    assert (first, second, unmeasured) == (True, False, False)
+    assert data == {path: {3, 4}}
+    assert sys._getframe().f_trace_lines
+
+
+# -- sysmon specifics -------------------------------------------------------
+
+
+@needs_ext
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="sys.monitoring exists here")
+def test_sysmon_needs_312():
+    from covcore import _tracer
+
+    with pytest.raises(CovcoreError, match="needs sys.monitoring"):
+        _tracer.SysMonTracer({}, lambda fn: None, {})
+
+
+@needs_sysmon
+def test_sysmon_no_arcs():
+    cls = tracer_class("sysmon")
+    with pytest.raises(NotImplementedError, match="sysmon arcs"):
+        cls({}, lambda fn: None, {}, branch=True)
+
+
+@needs_sysmon
+def test_sysmon_tool_ids(tmp_path):
+    mon = sys.monitoring
+    path = str(tmp_path / "loopy.py")
+    code = compile(LOOPY, path, "exec")
+    taken = []
+    try:
+        # coverage.py's id is taken: another free one is used.
+        mon.use_tool_id(mon.COVERAGE_ID, "someone else")
+        taken.append(mon.COVERAGE_ID)
+        data: dict = {}
+        tracer = make_tracer("sysmon", data, only(path))
+        tracer.start()
+        used = [i for i in range(6) if mon.get_tool(i) == "covcore"]
+        exec(code, {})
+        tracer.stop()
+        assert len(used) == 1 and used[0] != mon.COVERAGE_ID
+        assert data == {path: {1, 2, 3, 4, 5, 6}}
+        assert mon.get_tool(used[0]) is None
+        # All ids taken: a clear error.
+        for i in range(6):
+            if mon.get_tool(i) is None:
+                mon.use_tool_id(i, "someone else")
+                taken.append(i)
+        tracer = make_tracer("sysmon", {}, only(path))
+        with pytest.raises(CovcoreError, match="No sys.monitoring tool id is free"):
+            tracer.start()
+    finally:
+        for i in taken:
+            mon.free_tool_id(i)
+
+
+@needs_sysmon
+def test_sysmon_trace_changed_warning():
+    mon = sys.monitoring
+    warnings: list = []
+    tracer = make_tracer("sysmon", {}, lambda fn: None, warn=lambda m, s: warnings.append((m, s)))
+    tracer.start()
+    (ours,) = [i for i in range(6) if mon.get_tool(i) == "covcore"]
+    mon.set_events(ours, 0)
+    mon.free_tool_id(ours)
+    mon.use_tool_id(ours, "intruder")
+    try:
+        tracer.stop()
+        assert mon.get_tool(ours) == "intruder"
+    finally:
+        mon.free_tool_id(ours)
+    assert [slug for _, slug in warnings] == ["trace-changed"]
+
+
+THREADED = """\
+def work(n):
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+"""
+
+
+@needs_sysmon
+def test_sysmon_measures_all_threads(tmp_path):
+    path = str(tmp_path / "threaded.py")
+    ns: dict = {}
+    exec(compile(THREADED, path, "exec"), ns)
+    data: dict = {}
+    tracer = make_tracer("sysmon", data, only(path))
+    tracer.start()
+    try:
+        thread = threading.Thread(target=ns["work"], args=(3,))
+        thread.start()
+        thread.join()
+    finally:
+        tracer.stop()
+    assert data == {path: {2, 3, 4, 5}}
+
+
+# -- choosing a backend -----------------------------------------------------
+
+
+@pytest.fixture
+def no_env(monkeypatch):
+    monkeypatch.delenv("COVCORE_CORE", raising=False)
+
+
+def test_available_backends():
+    names = available_backends()
+    assert names[-1] == "python"
+    assert ("sysmon" in names) == (sys.version_info >= (3, 12) and backend.EXTENSION_ERROR is None)
+    assert ("ctrace" in names) == (backend.EXTENSION_ERROR is None)
+
+
+@needs_ext
+def test_choose_default(no_env):
+    chosen = choose_backend()
+    assert isinstance(chosen, Backend)
+    if sys.version_info >= (3, 12):
+        assert chosen.name == "sysmon"
+    else:
+        assert chosen.name == "ctrace"
+    assert chosen.tracer_class is tracer_class(chosen.name)
+    assert chosen.reason
+
+
+@needs_ext
+def test_choose_branch(no_env):
+    chosen = choose_backend(branch=True)
+    assert chosen.name == "ctrace"
+    if sys.version_info >= (3, 12):
+        assert "sysmon arcs not yet implemented" in chosen.reason
+
+
+def test_choose_timid(no_env):
+    chosen = choose_backend(timid=True)
+    assert chosen == Backend("python", PyTracer, chosen.reason)
+    assert "timid" in chosen.reason
+
+
+def test_choose_without_extension(no_env, monkeypatch):
+    monkeypatch.setattr(backend, "_ext", None)
+    monkeypatch.setattr(backend, "EXTENSION_ERROR", "ImportError: no _tracer here")
+    chosen = choose_backend()
+    assert chosen.name == "python"
+    assert "no _tracer here" in chosen.reason
+    assert available_backends() == ["python"]
+    monkeypatch.setenv("COVCORE_CORE", "ctrace")
+    with pytest.raises(ConfigError, match="COVCORE_CORE=ctrace.*no _tracer here"):
+        choose_backend()
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_env_forces_backend(monkeypatch, name):
+    monkeypatch.setenv("COVCORE_CORE", name)
+    chosen = choose_backend(timid=True)
+    assert chosen.name == name
+    assert chosen.tracer_class is tracer_class(name)
+    assert "COVCORE_CORE" in chosen.reason
+
+
+def test_env_invalid(monkeypatch):
+    monkeypatch.setenv("COVCORE_CORE", "turbo")
+    with pytest.raises(ConfigError, match="COVCORE_CORE='turbo' is not a covcore backend") as exc:
+        choose_backend()
+    assert "\n" not in str(exc.value)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="sysmon exists here")
+def test_env_sysmon_too_old(monkeypatch):
+    monkeypatch.setenv("COVCORE_CORE", "sysmon")
+    with pytest.raises(ConfigError, match="COVCORE_CORE=sysmon needs Python 3.12"):
+        choose_backend()
+
+
+@needs_sysmon
+def test_env_sysmon_branch(monkeypatch):
+    monkeypatch.setenv("COVCORE_CORE", "sysmon")
+    with pytest.raises(ConfigError, match="COVCORE_CORE=sysmon can't measure branches"):
+        choose_backend(branch=True)
