@@ -38,6 +38,10 @@ for ver in $PYTHONS; do
     if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check ".[test]"; then
         failed+=("$ver:install"); continue
     fi
+    if ! "$venv/bin/python" -c "import covcore._tracer" 2>/dev/null && [ -z "${COVCORE_NO_EXTENSION:-}" ]; then
+        echo "=== Python $ver: the C tracer was not built" >&2
+        failed+=("$ver:extension"); continue
+    fi
     backends=$("$venv/bin/python" -c "from covcore.backend import available_backends; print(' '.join(available_backends()))")
     default=$("$venv/bin/python" -c "from covcore.backend import choose_backend; print(choose_backend().name)")
     echo "=== Python $ver: backends: $backends (default $default)"
