@@ -237,6 +237,10 @@ def cmd_debug(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``covcore`` command; returns the exit code (0, 1 or 2)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if sys.argv and sys.argv[0] and os.path.exists(sys.argv[0]):
+        from covcore.selection import never_measure
+
+        never_measure(sys.argv[0])  # the console script is on the stack when `run` starts
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -269,6 +273,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except BrokenPipeError:
+        # Output piped into e.g. `head`, which stopped reading: not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
 
 
 def main_exit() -> None:

@@ -69,6 +69,17 @@ def _package_locations(pkg: str) -> list[str] | None:
     return None
 
 
+#: Files that are never measured: covcore's own entry points outside the
+#: package (the ``covcore`` console script, which is on the stack when ``run``
+#: starts measuring).  Add with :func:`never_measure`.
+_NEVER_MEASURED: set[str] = set()
+
+
+def never_measure(filename: str) -> None:
+    """Never measure ``filename`` (a covcore entry point outside the package)."""
+    _NEVER_MEASURED.add(canonical_filename(filename))
+
+
 class Selector:
     """Decides whether a file is measured.
 
@@ -142,6 +153,8 @@ class Selector:
         if filename.endswith(("$py.class", ".pyc", ".pyo")):
             filename = filename.rsplit(".", 1)[0] + ".py"
         canonical = canonical_filename(filename)
+        if canonical in _NEVER_MEASURED:
+            return None, "is part of covcore"
         if self.has_source:
             in_source = self.source_match is not None and self.source_match.match(canonical)
             if not in_source:

@@ -394,3 +394,14 @@ def test_trace_changed_warning(tmp_path):
     res = covcore("run", "meddle.py", cwd=tmp_path)
     assert res.out == "meddled\n"
     assert "(trace-changed)" in res.err
+
+
+def test_console_script_itself_not_measured(tmp_path):
+    write(tmp_path / "a.py", "print('a')\n")
+    script = os.path.join(os.path.dirname(sys.executable), "covcore")
+    import subprocess
+
+    proc = subprocess.run([script, "run", "a.py"], cwd=tmp_path, env=clean_env(), capture_output=True, text=True)
+    assert (proc.returncode, proc.stdout) == (0, "a\n")
+    rep = covcore("report", cwd=tmp_path)
+    assert [line.split()[0] for line in rep.out.splitlines()[2:-2]] == ["a.py"]
