@@ -214,8 +214,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     fail_under = args.fail_under if args.fail_under is not None else cov.config.fail_under
     precision = args.precision if args.precision is not None else cov.config.precision
     if fail_under and should_fail_under(total, fail_under, precision):
-        sys.stdout.flush()
-        print(fail_under_message(total, fail_under, precision), file=sys.stderr)
+        print(fail_under_message(total, fail_under, precision))
         return EXIT_FAIL_UNDER
     return EXIT_OK
 

@@ -329,6 +329,7 @@ class Coverage:
                 precision=_pick(precision, self.config.precision),
                 sort=_pick(sort, self.config.sort),
                 output_format=_pick(output_format, self.config.format),
+                branches=self.get_data().has_arcs(),
             ),
             morfs=morfs,
             ignore_errors=ignore_errors,

@@ -50,6 +50,10 @@ def test_fail_under():
     assert should_fail_under(99.99, 100, 2) is True
     assert should_fail_under(100.0, 100, 0) is False
     assert fail_under_message(79.4, 80, 0) == "Coverage failure: total of 79 is less than fail-under=80"
+    assert should_fail_under(97.249, 97.25, 0) is False  # compared at the threshold's 2 decimals
+    assert should_fail_under(97.244, 97.25, 0) is True
+    assert fail_under_message(97.244, 97.25, 0) == "Coverage failure: total of 97.24 is less than fail-under=97.25"
+    assert fail_under_message(99.99, 100, 0) == "Coverage failure: total of 99 is less than fail-under=100"
     with pytest.raises(ConfigError, match="fail_under=101"):
         should_fail_under(50, 101, 0)
 
@@ -122,3 +126,36 @@ def test_report_errors():
         TextReporter(sort="bogus").report(_analyses(), io.StringIO())
     with pytest.raises(ConfigError, match="Unknown report format choice: 'xml'"):
         TextReporter(output_format="xml")
+
+
+def test_branch_analysis_numbers_and_formatting():
+    from covcore.analysis import resolve_executed_arcs
+
+    possible = {(-1, 1), (1, 2), (2, 3), (2, 5), (3, 4), (4, -1), (5, 6), (6, 7), (6, -1), (7, -1)}
+    measured = {(-1, 1), (1, 2), (2, 3), (3, 3), (4, -1)}
+    executed = resolve_executed_arcs(measured, possible)
+    assert executed == {(-1, 1), (1, 2), (2, 3), (3, 4), (4, -1)}
+    a = Analysis("/p/m.py", {1, 2, 3, 4, 5, 6, 7}, set(), {1, 2, 3, 4}, has_arcs=True,
+                 arc_possibilities=possible, arcs_executed=executed,
+                 exit_counts={1: 1, 2: 2, 3: 1, 4: 1, 5: 1, 6: 2, 7: 1})
+    assert a.branch_lines() == {2, 6}
+    assert dict(a.missing_branch_arcs()) == {2: [5], 6: [-1, 7]}
+    assert dict(a.executed_branch_arcs()) == {2: [3]}
+    assert a.branch_stats() == {2: (2, 1), 6: (2, 0)}
+    nums = a.numbers
+    assert (nums.n_branches, nums.n_partial_branches, nums.n_missing_branches) == (4, 1, 3)
+    assert nums.pc_covered == pytest.approx(100 * (4 + 1) / (7 + 4))
+    assert a.missing_formatted() == "5-7"  # 2->5 is not shown: line 5 itself is missing
+    b = Analysis("/p/m.py", {1, 2, 3, 4, 5, 6, 7}, set(), {1, 2, 3, 4, 5, 6}, has_arcs=True,
+                 arc_possibilities=possible, arcs_executed=executed | {(2, 5), (5, 6)},
+                 exit_counts={1: 1, 2: 2, 3: 1, 4: 1, 5: 1, 6: 2, 7: 1})
+    assert b.missing_formatted() == "6->exit, 7"
+    out = io.StringIO()
+    TextReporter(show_missing=True, branches=True).report([("m.py", b)], out)
+    assert out.getvalue() == (
+        "Name    Stmts   Miss Branch BrPart  Cover   Missing\n"
+        "--------------------------------------------------\n"
+        "m.py        7      1      4      2    73%   6->exit, 7\n"
+        "--------------------------------------------------\n"
+        "TOTAL       7      1      4      2    73%\n"
+    )

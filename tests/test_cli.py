@@ -135,12 +135,20 @@ def test_fail_under_exit_code_2(tmp_path):
     covcore("run", "prog.py", cwd=tmp_path)
     res = covcore("report", "--fail-under=65", cwd=tmp_path)
     assert res.rc == 2
-    assert res.err == "Coverage failure: total of 64 is less than fail-under=65\n"
+    assert res.out.splitlines()[-1] == "Coverage failure: total of 64 is less than fail-under=65"
     assert covcore("report", "--fail-under=64", cwd=tmp_path).rc == 0
-    res = covcore("report", "--fail-under=63.6", "--precision=1", cwd=tmp_path)
+    res = covcore("report", "--fail-under=63.6", cwd=tmp_path)  # compared at the threshold's precision
     assert (res.rc, res.err) == (0, "")
-    res = covcore("report", "--fail-under=63.7", "--precision=1", cwd=tmp_path)
-    assert (res.rc, res.err) == (2, "Coverage failure: total of 63.6 is less than fail-under=63.7\n")
+    res = covcore("report", "--fail-under=63.7", cwd=tmp_path)
+    assert (res.rc, res.out.splitlines()[-1]) == (2, "Coverage failure: total of 63.6 is less than fail-under=63.7")
+    assert covcore("report", "--fail-under=63.64", "--precision=1", cwd=tmp_path).rc == 0
+    res = covcore("report", "--fail-under=63.65", "--precision=1", cwd=tmp_path)
+    assert (res.rc, res.out.splitlines()[-1]) == (2, "Coverage failure: total of 63.64 is less than fail-under=63.65")
+    coveragepy("run", "prog.py", cwd=tmp_path)
+    for threshold in ("65", "63.7", "63.64", "63.65", "100"):
+        ours = covcore("report", f"--fail-under={threshold}", cwd=tmp_path)
+        theirs = coveragepy("report", f"--fail-under={threshold}", cwd=tmp_path)
+        assert (ours.rc, ours.out.splitlines()[-1]) == (theirs.rc, theirs.out.splitlines()[-1]), threshold
     write(tmp_path / ".covcorerc", "[report]\nfail_under = 90\n")
     assert covcore("report", cwd=tmp_path).rc == 2
 

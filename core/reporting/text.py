@@ -12,7 +12,7 @@ from covcore.analysis import Analysis, Numbers
 from covcore.errors import ConfigError, NoDataError
 from covcore.reporting.common import human_key
 
-_COLUMNS = {"name": 0, "stmts": 1, "miss": 2, "cover": -1}
+_COLUMNS = {"name": 0, "stmts": 1, "miss": 2, "branch": 3, "brpart": 4, "cover": -1}
 
 
 def _plural(n: int, thing: str) -> str:
@@ -38,7 +38,9 @@ class TextReporter:
         precision: int = 0,
         sort: str | None = None,
         output_format: str | None = None,
+        branches: bool = False,
     ) -> None:
+        self.branches = branches
         self.show_missing = show_missing
         self.skip_covered = skip_covered
         self.skip_empty = skip_empty
@@ -75,16 +77,23 @@ class TextReporter:
             write(total.pc_covered_str)
             return total
 
-        header = ["Name", "Stmts", "Miss", "Cover"] + (["Missing"] if self.show_missing else [])
+        header = ["Name", "Stmts", "Miss"] + (["Branch", "BrPart"] if self.branches else []) + ["Cover"]
+        header += ["Missing"] if self.show_missing else []
         values = []
         for name, analysis in rows:
             nums = analysis.numbers
-            row: list[object] = [name.replace("\n", "?"), nums.n_statements, nums.n_missing, nums.pc_covered_str]
+            row: list[object] = [name.replace("\n", "?"), nums.n_statements, nums.n_missing]
+            if self.branches:
+                row += [nums.n_branches, nums.n_partial_branches]
+            row.append(nums.pc_covered_str)
             if self.show_missing:
-                row.append(analysis.missing_formatted())
+                row.append(analysis.missing_formatted(branches=True))
             values.append((row, nums.pc_covered))
         values = self._sorted(values)
-        total_row: list[object] = ["TOTAL", total.n_statements, total.n_missing, total.pc_covered_str]
+        total_row: list[object] = ["TOTAL", total.n_statements, total.n_missing]
+        if self.branches:
+            total_row += [total.n_branches, total.n_partial_branches]
+        total_row.append(total.pc_covered_str)
         if self.show_missing:
             total_row.append("")
         end_lines = []
@@ -105,7 +114,7 @@ class TextReporter:
         option = (self.sort or "name").lower()
         reverse = option.startswith("-")
         option = option.lstrip("+-")
-        if option not in _COLUMNS:
+        if option not in _COLUMNS or (option in ("branch", "brpart") and not self.branches):
             raise ConfigError(f"Invalid sorting option: {self.sort!r}")
         if option == "name":
             return sorted(values, key=lambda v: human_key(str(v[0][0])), reverse=reverse)
@@ -120,7 +129,8 @@ class TextReporter:
         name_len = max([len(str(r[0])) for r in rows] + [5]) + 1
         n = max(len(str(total_row[cover])) + 2, len(" Cover")) + 1
         n = max([n] + [len(str(r[cover])) + 2 for r in rows])
-        head_fmt = {"Name": f"{{:{name_len}}}", "Stmts": "{:>7}", "Miss": "{:>7}", "Cover": f"{{:>{n}}}", "Missing": "{:>10}"}
+        head_fmt = {"Name": f"{{:{name_len}}}", "Stmts": "{:>7}", "Miss": "{:>7}", "Branch": "{:>7}", "BrPart": "{:>7}",
+                    "Cover": f"{{:>{n}}}", "Missing": "{:>10}"}
         header_str = "".join(head_fmt[h].format(h) for h in header)
         rule = "-" * len(header_str)
         row_fmt = dict(head_fmt, Cover=f"{{:>{n - 1}}}%", Missing="   {:9}")
@@ -140,7 +150,8 @@ class TextReporter:
         cover = header.index("Cover")
         name_len = max([len(esc(str(r[0]))) for r in rows] + [0])
         name_len = max(name_len, len("**TOTAL**")) + 1
-        fmt = {"Name": f"| {{:{name_len}}}|", "Stmts": "{:>9} |", "Miss": "{:>9} |", "Missing": "{:>10} |"}
+        fmt = {"Name": f"| {{:{name_len}}}|", "Stmts": "{:>9} |", "Miss": "{:>9} |", "Branch": "{:>9} |",
+               "BrPart": "{:>9} |", "Missing": "{:>10} |"}
         n = max(len(str(total_row[cover])) + 6, len(" Cover "))
         fmt["Cover"] = f"{{:>{n}}} |"
         items = [fmt[h].format(h) for h in header]
