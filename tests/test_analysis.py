@@ -154,8 +154,8 @@ def test_branch_analysis_numbers_and_formatting():
     TextReporter(show_missing=True, branches=True).report([("m.py", b)], out)
     assert out.getvalue() == (
         "Name    Stmts   Miss Branch BrPart  Cover   Missing\n"
-        "--------------------------------------------------\n"
+        "---------------------------------------------------\n"
         "m.py        7      1      4      2    73%   6->exit, 7\n"
-        "--------------------------------------------------\n"
+        "---------------------------------------------------\n"
         "TOTAL       7      1      4      2    73%\n"
     )
