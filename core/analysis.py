@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 from decimal import Decimal
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from covcore.errors import ConfigError
 from covcore.types import TArc
@@ -202,6 +202,10 @@ class Analysis:
         with more than one are *branch lines*.
     :param no_branch: lines whose partial branches are not reported
         (``# pragma: no branch``, ``[report] partial_branches``).
+    :param arc_description: ``arc_description(from_line, to_line)`` gives the
+        plain-English explanation of a missing branch ("line 2 didn't jump to
+        line 4 because the condition on line 2 was never true"), or None when
+        static analysis didn't provide one.
     """
 
     filename: str
@@ -214,6 +218,7 @@ class Analysis:
     arcs_executed: set[TArc] = dataclasses.field(default_factory=set)
     exit_counts: dict[int, int] = dataclasses.field(default_factory=dict)
     no_branch: set[int] = dataclasses.field(default_factory=set)
+    arc_description: Callable[[int, int], str] | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def missing(self) -> set[int]:
@@ -250,6 +255,15 @@ class Analysis:
             if l1 in branch_lines and (l1, l2) in self.arc_possibilities:
                 eba[l1].append(l2)
         return eba
+
+    def describe_missing_branch(self, from_line: int, to_line: int) -> str:
+        """Explain one missing branch in words (falls back to a plain
+        "line N didn't jump to line M" / "didn't exit" without static help)."""
+        if self.arc_description is not None:
+            return self.arc_description(from_line, to_line)
+        if to_line < 0:
+            return f"line {from_line} didn't exit the code object"
+        return f"line {from_line} didn't jump to line {to_line}"
 
     def branch_stats(self) -> dict[int, tuple[int, int]]:
         """For each branch line, ``(total exits, exits taken)``."""
