@@ -228,6 +228,11 @@ class CoverageData:
             return None
         return sorted(set().union(*self._arcs[filename].values()))
 
+    def raw_measurements(self, filename: str) -> dict[str, set]:
+        """A file's measurements as stored: ``{context: set of lines or arcs}``."""
+        table = self._arcs if filename in self._arcs else self._lines
+        return {ctx: set(items) for ctx, items in table.get(filename, {}).items()}
+
     def contexts_by_lineno(self, filename: str) -> dict[int, list[str]]:
         """For each executed line of a file, the sorted contexts that ran it."""
         result: dict[int, set[str]] = {}
