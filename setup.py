@@ -11,6 +11,7 @@ import sys
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 
 class OptionalBuildExt(build_ext):
@@ -36,6 +37,21 @@ class OptionalBuildExt(build_ext):
         )
 
 
+class BuildPyWithPth(build_py):
+    """Also put ``covcore.pth`` at the top of site-packages: it starts
+    measurement in processes whose environment asks for it
+    (``COVCORE_PROCESS_START`` / ``COVCORE_PROCESS_CONFIG``) and costs two
+    environment lookups otherwise."""
+
+    def run(self):
+        super().run()
+        self.copy_file(os.path.join("core", "covcore.pth"), os.path.join(self.build_lib, "covcore.pth"),
+                       preserve_mode=0)
+
+    def get_outputs(self, include_bytecode=1):
+        return super().get_outputs(include_bytecode) + [os.path.join(self.build_lib, "covcore.pth")]
+
+
 def extensions():
     if os.environ.get("COVCORE_NO_EXTENSION"):
         return []
@@ -55,7 +71,7 @@ def extensions():
 major, minor = sys.version_info[:2]
 setup(
     ext_modules=extensions(),
-    cmdclass={"build_ext": OptionalBuildExt},
+    cmdclass={"build_ext": OptionalBuildExt, "build_py": BuildPyWithPth},
     entry_points={
         "console_scripts": [
             "covcore = covcore.cli:main",

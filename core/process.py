@@ -1,0 +1,207 @@
+"""Measuring more than one process: subprocesses, multiprocessing, fork,
+``os._exit``, ``exec``, and SIGTERM.
+
+A child process starts measuring at interpreter start when
+``COVCORE_PROCESS_START`` names a config file, or ``COVCORE_PROCESS_CONFIG``
+holds a serialized configuration (what ``[run] patch = subprocess`` passes to
+children of ``covcore run``).  ``covcore.pth``, installed beside covcore in
+site-packages, calls :func:`process_startup` only when one of them is set, so
+an unmeasured interpreter pays two environment lookups.
+
+Every measured child writes its own parallel-mode data file; ``covcore
+combine`` merges them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from covcore.config import CovcoreConfig
+    from covcore.session import Coverage
+
+ENV_START = "COVCORE_PROCESS_START"
+ENV_CONFIG = "COVCORE_PROCESS_CONFIG"
+
+#: The Coverage started by :func:`process_startup` in this process, if any.
+_started: Coverage | None = None
+
+
+def serialize_config(config: CovcoreConfig) -> str:
+    """The configuration as a string for ``COVCORE_PROCESS_CONFIG``.
+
+    Paths that are relative to the current directory (the data file) are
+    made absolute, so a child started elsewhere writes beside its parent.
+    """
+    from covcore.config import OPTIONS
+
+    values: dict[str, Any] = {}
+    for option in OPTIONS:
+        values[option.attr] = getattr(config, option.attr)
+    values["exclude_also"] = []
+    values["partial_also"] = []
+    values["data_file"] = os.path.abspath(config.data_file)
+    values["parallel"] = True
+    return json.dumps(values)
+
+
+def _coverage_for_child() -> Coverage | None:
+    from covcore.config import read_config  # noqa: F401 - fail early if broken
+    from covcore.session import Coverage
+
+    serialized = os.environ.get(ENV_CONFIG)
+    if serialized:
+        values = json.loads(serialized)
+        return Coverage(config_file=False, data_suffix=True, auto_data=True, _settings=values)
+    rcfile = os.environ.get(ENV_START)
+    if rcfile is None:
+        return None
+    return Coverage(config_file=rcfile if rcfile not in ("", "1", "true") else True, data_suffix=True, auto_data=True)
+
+
+def process_startup() -> Coverage | None:
+    """Start measuring this process if the environment asks for it.
+
+    Called from ``covcore.pth`` at interpreter start (and safe to call from
+    ``sitecustomize`` too).  Does nothing when neither ``COVCORE_PROCESS_START``
+    nor ``COVCORE_PROCESS_CONFIG`` is set, or when it already ran in this
+    process.  The data is saved at exit, in a parallel-mode data file.
+
+    :returns: the started :class:`covcore.Coverage`, or None.
+    """
+    global _started
+    if _started is not None:
+        return None
+    cov = _coverage_for_child()
+    if cov is None:
+        return None
+    _started = cov
+    cov._warn_no_data = False  # a child that ran no measured code is normal
+    cov.start()
+    return cov
+
+
+def install_sigterm_handler(cov: Coverage) -> None:
+    """Save data on SIGTERM, then die of SIGTERM as the program would have.
+
+    A handler the program installed itself is left alone.
+    """
+    if not hasattr(signal, "SIGTERM"):
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous not in (signal.SIG_DFL, None):
+        return
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        with contextlib.suppress(Exception):
+            cov.stop()
+            cov.save()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    with contextlib.suppress(ValueError):  # not the main thread
+        signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def apply_patches(cov: Coverage, patches: list[str], warn: Callable[[str, str], None]) -> None:
+    """Apply ``[run] patch`` choices: ``_exit``, ``execv``, ``fork``, ``subprocess``.
+
+    :raises ConfigError: an unknown patch name.
+    """
+    from covcore.errors import ConfigError
+
+    for patch in sorted(set(patches)):
+        if patch == "_exit":
+            _patch_exit(cov)
+        elif patch == "execv":
+            _patch_execv(cov)
+        elif patch == "fork":
+            os.register_at_fork(after_in_child=lambda: cov._after_fork_in_child())
+        elif patch == "subprocess":
+            os.environ[ENV_CONFIG] = serialize_config(cov.config)
+        else:
+            raise ConfigError(f"Unknown patch {patch!r} in [run] patch (expected _exit, execv, fork, subprocess)")
+
+
+def _patch_exit(cov: Coverage) -> None:
+    original = os._exit
+
+    def covcore_os_exit(status: int) -> Any:
+        with contextlib.suppress(Exception):
+            cov.stop()
+            cov.save()
+        original(status)
+
+    os._exit = covcore_os_exit  # type: ignore[assignment]
+
+
+def _patch_execv(cov: Coverage) -> None:
+    def make(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def covcore_exec(*args: Any, **kwargs: Any) -> Any:
+            with contextlib.suppress(Exception):
+                cov.stop()
+                cov.save()
+            if name.endswith("e") and args and isinstance(args[-1], dict):
+                args[-1][ENV_CONFIG] = serialize_config(cov.config)
+            return original(*args, **kwargs)
+
+        return covcore_exec
+
+    os.execv = make("execv", os.execv)  # type: ignore[assignment]
+    os.execve = make("execve", os.execve)  # type: ignore[assignment]
+
+
+_MP_PATCHED = "_covcore_patched"
+
+
+def patch_multiprocessing(config: CovcoreConfig) -> None:
+    """Measure ``multiprocessing`` children under fork, spawn and forkserver.
+
+    Each child starts measuring when its process object bootstraps and saves
+    its own parallel data file when the target returns (children exit with
+    ``os._exit``, which skips ``atexit``).  Spawned and forkserver children are
+    new interpreters: the serialized configuration reaches them through the
+    environment.
+    """
+    import multiprocessing
+    import multiprocessing.process
+
+    if getattr(multiprocessing, _MP_PATCHED, False):
+        return
+    os.environ[ENV_CONFIG] = serialize_config(config)
+    base = multiprocessing.process.BaseProcess
+    original_bootstrap = base._bootstrap  # type: ignore[attr-defined]
+
+    def _bootstrap(self: Any, *args: Any, **kwargs: Any) -> Any:
+        global _started
+        from covcore.session import Coverage
+
+        # Under fork the parent's Coverage was copied in: stop it (its data
+        # is the parent's to save) and measure this child afresh.
+        for inherited in Coverage._instances():
+            with contextlib.suppress(Exception):
+                inherited._forget_in_child()
+        cov = Coverage(config_file=False, data_suffix=True, _settings=json.loads(os.environ[ENV_CONFIG]))
+        cov._warn_no_data = False
+        _started = cov
+        cov.start()
+        try:
+            return original_bootstrap(self, *args, **kwargs)
+        finally:
+            cov.stop()
+            cov.save()
+
+    base._bootstrap = _bootstrap  # type: ignore[attr-defined]
+    setattr(multiprocessing, _MP_PATCHED, True)
+
+
+PTH_LINE = (
+    "import os; (os.environ.get('COVCORE_PROCESS_START') is not None or "
+    "os.environ.get('COVCORE_PROCESS_CONFIG')) and "
+    "__import__('covcore.process', fromlist=['process_startup']).process_startup()\n"
+)
