@@ -14,6 +14,19 @@ if command -v pyenv >/dev/null 2>&1 && [ -z "${PYENV_VERSION:-}" ]; then
     export PYENV_VERSION=3.11.7:3.10.13:3.12.1:3.13.0
 fi
 PYTHONS=${PYTHONS:-"3.10 3.11 3.12 3.13"}
+
+# The reporters' tests use real consumers: Chromium (the HTML report, through
+# selenium) and genhtml (the LCOV report).  Install them where we can; without
+# them those tests skip, saying why.
+need_pkgs=""
+command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || need_pkgs="chromium chromium-driver"
+command -v genhtml >/dev/null 2>&1 || need_pkgs="$need_pkgs lcov"
+if [ -n "$need_pkgs" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "=== installing $need_pkgs (Debian packages) for the report tests"
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -q >/dev/null && apt-get install -y -q $need_pkgs >/dev/null; } \
+        || echo "WARNING: could not install $need_pkgs: their tests will be skipped" >&2
+fi
 export PYTHONHASHSEED=0
 failed=()
 ran=0

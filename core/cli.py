@@ -1,4 +1,5 @@
-"""The ``covcore`` command line: run, report, erase, debug, help.
+"""The ``covcore`` command line: run, report, html, xml, json, lcov, annotate,
+erase, debug, help.
 
 Exit codes: 0 ok, 1 error (one line, no traceback), 2 fail-under.  The
 measured program's own exit code becomes ``covcore run``'s.
@@ -19,6 +20,11 @@ from covcore.errors import EXIT_ERROR, EXIT_FAIL_UNDER, EXIT_OK, CovcoreError
 COMMANDS = {
     "run": "Run a Python program and measure code execution.",
     "report": "Report coverage statistics on modules.",
+    "html": "Create an HTML report of the coverage of the files.",
+    "xml": "Create an XML report of coverage results (Cobertura).",
+    "json": "Create a JSON report of coverage results (coverage.py's format).",
+    "lcov": "Create an LCOV report of coverage results.",
+    "annotate": "Annotate source files with execution information.",
     "erase": "Erase previously collected coverage data.",
     "debug": "Display information about the internals of covcore.",
     "help": "Describe how to use covcore.",
@@ -62,13 +68,28 @@ def _csv(text: str) -> list[str]:
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rcfile", metavar="RCFILE", help="Specify configuration file. By default '.covcorerc', setup.cfg, tox.ini and pyproject.toml are tried, then coverage.py's config. [env: COVCORE_RCFILE]")
-    p.add_argument("--debug", metavar="OPTS", type=_csv, help="Debug options, separated by commas: trace, sys, config. [env: COVCORE_DEBUG]")
+    p.add_argument("--debug", metavar="OPTS", type=_csv, help="Debug options, separated by commas: config, sys, trace, dataio, process, pid, callers. Output goes to stderr or $COVCORE_DEBUG_FILE. [env: COVCORE_DEBUG]")
     p.add_argument("--data-file", metavar="DATAFILE", help="Base name of the data file. Defaults to '.covcore'. [env: COVCORE_FILE]")
 
 
 def _add_filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--include", metavar="PAT1,PAT2,...", type=_csv, help="Include only files whose paths match one of these patterns. Accepts shell-style wildcards, which must be quoted.")
     p.add_argument("--omit", metavar="PAT1,PAT2,...", type=_csv, help="Omit files whose paths match one of these patterns. Accepts shell-style wildcards, which must be quoted.")
+
+
+def _add_reporting(p: argparse.ArgumentParser, *, fail_under: bool = True, quiet: bool = True,
+                   contexts: bool = False) -> None:
+    """The options every reporting command has."""
+    if contexts:
+        p.add_argument("--contexts", metavar="REGEX1,REGEX2,...", type=_csv, help="Only display data from lines covered in the given contexts. Accepts Python regexes, which must be quoted.")
+    if fail_under:
+        p.add_argument("--fail-under", metavar="MIN", type=_percent, help="Exit with a status of 2 if the total coverage is less than MIN (or a file is under its [report] fail_under_files threshold).")
+    p.add_argument("-i", "--ignore-errors", action="store_true", default=None, help="Ignore errors while reading source files.")
+    if quiet:
+        p.add_argument("-q", "--quiet", action="store_true", help="Don't print messages about what is happening.")
+    _add_filters(p)
+    _add_common(p)
+    p.add_argument("modules", nargs="*", metavar="MODULES", help="Files or modules to report on (default: all measured).")
 
 
 def build_parser() -> _Parser:
@@ -91,7 +112,8 @@ def build_parser() -> _Parser:
     run.add_argument("program", nargs=argparse.REMAINDER, help="The program (or module) to run and its arguments.")
 
     rep = sub.add_parser("report", help=COMMANDS["report"], description=COMMANDS["report"])
-    rep.add_argument("--fail-under", metavar="MIN", type=_percent, help="Exit with a status of 2 if the total coverage is less than MIN.")
+    rep.add_argument("--contexts", metavar="REGEX1,REGEX2,...", type=_csv, help="Only display data from lines covered in the given contexts. Accepts Python regexes, which must be quoted.")
+    rep.add_argument("--fail-under", metavar="MIN", type=_percent, help="Exit with a status of 2 if the total coverage is less than MIN (or a file is under its [report] fail_under_files threshold).")
     rep.add_argument("--format", metavar="FORMAT", choices=["text", "markdown", "total"], help="Output format, either text (default), markdown, or total.")
     rep.add_argument("-i", "--ignore-errors", action="store_true", default=None, help="Ignore errors while reading source files.")
     rep.add_argument("-m", "--show-missing", action="store_true", default=None, help="Show line numbers of statements in each module that weren't executed.")
@@ -103,6 +125,35 @@ def build_parser() -> _Parser:
     _add_filters(rep)
     _add_common(rep)
     rep.add_argument("modules", nargs="*", metavar="MODULES", help="Files or modules to report on (default: all measured).")
+
+    htm = sub.add_parser("html", help=COMMANDS["html"], description=COMMANDS["html"] + " Each file gets its own page, with the source decorated to show executed, excluded, and missed lines.")
+    htm.add_argument("-d", "--directory", metavar="DIR", help="Write the output files to DIR (default: [html] directory, htmlcov).")
+    htm.add_argument("--precision", metavar="N", type=_precision, help="Number of digits after the decimal point to display for reported coverage percentages.")
+    htm.add_argument("--show-contexts", action="store_true", default=None, help="Show contexts for covered lines.")
+    htm.add_argument("--skip-covered", action="store_true", default=None, help="Skip files with 100%% coverage.")
+    htm.add_argument("--no-skip-covered", action="store_false", dest="skip_covered", help="Disable --skip-covered.")
+    htm.add_argument("--skip-empty", action="store_true", default=None, help="Skip files with no code.")
+    htm.add_argument("--title", metavar="TITLE", help="A text string to use as the title on the HTML.")
+    _add_reporting(htm, contexts=True)
+
+    xml = sub.add_parser("xml", help=COMMANDS["xml"], description=COMMANDS["xml"])
+    xml.add_argument("-o", dest="outfile", metavar="OUTFILE", help="Write the XML report to this file, '-' for stdout (default: [xml] output, coverage.xml).")
+    xml.add_argument("--skip-empty", action="store_true", default=None, help="Skip files with no code.")
+    _add_reporting(xml)
+
+    jsn = sub.add_parser("json", help=COMMANDS["json"], description=COMMANDS["json"])
+    jsn.add_argument("-o", dest="outfile", metavar="OUTFILE", help="Write the JSON report to this file, '-' for stdout (default: [json] output, coverage.json).")
+    jsn.add_argument("--pretty-print", action="store_true", default=None, help="Format the JSON for human readers.")
+    jsn.add_argument("--show-contexts", action="store_true", default=None, help="Show contexts for covered lines.")
+    _add_reporting(jsn, contexts=True)
+
+    lcv = sub.add_parser("lcov", help=COMMANDS["lcov"], description=COMMANDS["lcov"])
+    lcv.add_argument("-o", dest="outfile", metavar="OUTFILE", help="Write the LCOV report to this file, '-' for stdout (default: [lcov] output, coverage.lcov).")
+    _add_reporting(lcv)
+
+    ann = sub.add_parser("annotate", help=COMMANDS["annotate"], description=COMMANDS["annotate"] + " Each FILE is copied to FILE,cover with a margin: '>' executed, '!' missing, '-' excluded.")
+    ann.add_argument("-d", "--directory", metavar="DIR", help="Write the output files to DIR (flattened names) instead of beside each source file.")
+    _add_reporting(ann, fail_under=False, quiet=False)
 
     era = sub.add_parser("erase", help=COMMANDS["erase"], description=COMMANDS["erase"])
     _add_common(era)
@@ -194,9 +245,63 @@ def cmd_run(args: argparse.Namespace) -> int:
     return status
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    from covcore.analysis import fail_under_message, should_fail_under
+def _check_fail_under(cov: Any, total: float, args: argparse.Namespace) -> int:
+    """The fail-under checks after a report: the total against ``--fail-under``
+    (or ``[report] fail_under``) and each file against ``[report]
+    fail_under_files``.  Prints one line per failure; 2 if any, else 0."""
+    messages = cov.fail_under_messages(total, args.fail_under, getattr(args, "precision", None))
+    for message in messages:
+        print(message)
+    return EXIT_FAIL_UNDER if messages else EXIT_OK
 
+
+def _report_args(args: argparse.Namespace) -> dict[str, Any]:
+    return dict(morfs=args.modules or None, ignore_errors=args.ignore_errors, omit=args.omit, include=args.include)
+
+
+def _reporting_coverage(args: argparse.Namespace) -> Any:
+    cov = _coverage(args, messages=not getattr(args, "quiet", False))
+    # Plugins and e.g. Django settings may import from the current directory, as coverage.py allows.
+    if "" not in sys.path:
+        sys.path.insert(0, "")
+    cov.load()
+    return cov
+
+
+def cmd_html(args: argparse.Namespace) -> int:
+    cov = _reporting_coverage(args)
+    total = cov.html_report(directory=args.directory, precision=args.precision, skip_covered=args.skip_covered,
+                            skip_empty=args.skip_empty, show_contexts=args.show_contexts, title=args.title,
+                            contexts=args.contexts, **_report_args(args))
+    return _check_fail_under(cov, total, args)
+
+
+def cmd_xml(args: argparse.Namespace) -> int:
+    cov = _reporting_coverage(args)
+    total = cov.xml_report(outfile=args.outfile, skip_empty=args.skip_empty, **_report_args(args))
+    return _check_fail_under(cov, total, args)
+
+
+def cmd_json(args: argparse.Namespace) -> int:
+    cov = _reporting_coverage(args)
+    total = cov.json_report(outfile=args.outfile, pretty_print=args.pretty_print, show_contexts=args.show_contexts,
+                            contexts=args.contexts, **_report_args(args))
+    return _check_fail_under(cov, total, args)
+
+
+def cmd_lcov(args: argparse.Namespace) -> int:
+    cov = _reporting_coverage(args)
+    total = cov.lcov_report(outfile=args.outfile, **_report_args(args))
+    return _check_fail_under(cov, total, args)
+
+
+def cmd_annotate(args: argparse.Namespace) -> int:
+    cov = _reporting_coverage(args)
+    cov.annotate(directory=args.directory, **_report_args(args))
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
     cov = _coverage(args)
     cov.load()
     total = cov.report(
@@ -210,13 +315,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         precision=args.precision,
         sort=args.sort,
         output_format=args.format,
+        contexts=args.contexts,
     )
-    fail_under = args.fail_under if args.fail_under is not None else cov.config.fail_under
-    precision = args.precision if args.precision is not None else cov.config.precision
-    if fail_under and should_fail_under(total, fail_under, precision):
-        print(fail_under_message(total, fail_under, precision))
-        return EXIT_FAIL_UNDER
-    return EXIT_OK
+    return _check_fail_under(cov, total, args)
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
@@ -264,7 +365,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 raise UsageError(f"Don't know topic {args.topic!r}")
             return EXIT_OK
-        handler = {"run": cmd_run, "report": cmd_report, "erase": cmd_erase, "debug": cmd_debug}[args.command]
+        handler = {
+            "run": cmd_run, "report": cmd_report, "html": cmd_html, "xml": cmd_xml, "json": cmd_json,
+            "lcov": cmd_lcov, "annotate": cmd_annotate, "erase": cmd_erase, "debug": cmd_debug,
+        }[args.command]
         return handler(args)
     except CovcoreError as exc:
         sys.stdout.flush()

@@ -14,8 +14,11 @@ configuration from four layers, each overriding the one before:
 Option types: ``bool`` (true/false, yes/no, on/off, 1/0, any case), ``int``,
 ``float``, ``str``, ``file`` (a string, ``~`` expanded when read from a
 file), ``list`` (in INI files split on commas and newlines), ``regexlist``
-(in INI files split on newlines; each regex must compile) and ``paths`` (the
-``[paths]`` section: an ordered mapping of names to lists of paths).
+(in INI files split on newlines; each regex must compile), ``paths`` (the
+``[paths]`` section: an ordered mapping of names to lists of paths) and
+``thresholds`` (``[report] fail_under_files``: an ordered mapping of file
+globs to percentages; in INI files lines of ``GLOB = PERCENT``, in TOML a
+table).
 """
 
 from __future__ import annotations
@@ -168,6 +171,12 @@ class CovcoreConfig:
     )
     fail_under: float = _opt(
         "report:fail_under", "float", 0.0, "Fail if total coverage is below this.", 0, 100
+    )
+    fail_under_files: dict[str, float] = _opt(
+        "report:fail_under_files",
+        "thresholds",
+        {},
+        "Per-file minimum percentages: file glob -> percent (first matching glob applies).",
     )
     format: str | None = _opt(
         "report:format", "str", None, "The report format (text, markdown...)."
@@ -330,7 +339,14 @@ class CovcoreConfig:
     def _set_from_value(
         self, option: Option, value: Any, where: Where, *, split: bool = False
     ) -> None:
-        if option.type == "paths":
+        if option.type == "thresholds":
+            from covcore.reporting.thresholds import parse_thresholds
+
+            try:
+                value = parse_thresholds(value, where.label)
+            except ConfigError as exc:
+                raise ConfigError(f"{exc}{where.suffix}") from None
+        elif option.type == "paths":
             if not isinstance(value, Mapping):
                 raise where.invalid(value, "a mapping of names to lists of paths")
             value = {

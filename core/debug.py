@@ -1,10 +1,92 @@
-"""``covcore debug TOPIC``: what covcore knows about itself and its data."""
+"""``covcore debug TOPIC``: what covcore knows about itself and its data;
+and the output side of ``--debug=OPTIONS`` (:class:`DebugOutput`).
+
+Debug options (``--debug``, ``[run] debug``, ``COVCORE_DEBUG``):
+
+* ``config``: the configuration in force, when measuring or reporting starts;
+* ``sys``: the installation and the tracer backend, when measuring starts;
+* ``trace``: each decision to measure a file or not, with its reason;
+* ``dataio``: each read and write of a data file, with its path and counts;
+* ``process``: the process's start: pid, parent pid, executable, argv, cwd;
+* ``pid``: prefix every debug line with the process id;
+* ``callers``: after each debug message, the stack of the code that wrote it.
+
+Debug output goes to stderr, or appended to the file named by
+``COVCORE_DEBUG_FILE`` (else ``[run] debug_file``).
+"""
 
 from __future__ import annotations
 
 import inspect
 import os
-from typing import Any
+import sys
+import threading
+from typing import IO, Any, Iterable
+
+#: Every --debug option covcore knows.
+DEBUG_OPTIONS = ("callers", "config", "dataio", "pid", "process", "sys", "trace")
+
+
+class DebugOutput:
+    """Writes debug messages for a set of options.
+
+    :param options: the debug options in force.
+    :param filename: where to write (appended); None: ``$COVCORE_DEBUG_FILE``,
+        else stderr.
+    :param stream: a stream to write to instead of a file.
+    """
+
+    def __init__(self, options: Iterable[str], filename: str | None = None, stream: IO[str] | None = None) -> None:
+        self.options = set(options)
+        self._filename = os.environ.get("COVCORE_DEBUG_FILE") or filename
+        self._stream = stream
+
+    def should(self, option: str) -> bool:
+        """Is debug option ``option`` on?"""
+        return option in self.options
+
+    def _out(self) -> IO[str]:
+        if self._stream is None:
+            if self._filename:
+                self._stream = open(self._filename, "a", encoding="utf-8")  # noqa: SIM115 - kept open
+            else:
+                return sys.stderr
+        return self._stream
+
+    def write(self, message: str) -> None:
+        """Write one message (may span lines), decorated as the options say."""
+        lines = message.splitlines() or [""]
+        if "callers" in self.options:
+            lines += [f"    {entry}" for entry in caller_stack()]
+        if "pid" in self.options:
+            prefix = f"{os.getpid():5d}.{threading.get_ident() & 0xFFFF:04x}: "
+            lines = [prefix + line for line in lines]
+        out = self._out()
+        out.write("\n".join(lines) + "\n")
+        out.flush()
+
+
+def caller_stack(skip_internal: bool = True) -> list[str]:
+    """The calling stack, outermost first, as ``file:line function`` strings,
+    without the debug machinery's own frames."""
+    here = os.path.abspath(__file__)
+    entries = []
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        internal = os.path.abspath(code.co_filename) == here or code.co_name in ("_debug", "_debug_output")
+        if not (skip_internal and internal):
+            entries.append(f"{code.co_filename}:{frame.f_lineno} {code.co_name}")
+        frame = frame.f_back  # type: ignore[assignment]
+    return entries[::-1]
+
+
+def process_info() -> str:
+    """One line about this process, for ``--debug=process``."""
+    return (
+        f"New process: pid={os.getpid()}, ppid={os.getppid()}, executable={sys.executable!r}, "
+        f"argv={sys.argv!r}, cwd={os.getcwd()!r}"
+    )
 
 from covcore.data import read_data_file
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
-from typing import IO, Any, Iterable
+from typing import IO, Any, Iterable, Iterator
 
 from covcore import backend as _backend
 from covcore.analysis import Numbers, format_lines
@@ -102,6 +102,10 @@ class Coverage:
         self._started = False
         self._atexit_registered = False
         self._debug_out: IO[str] | None = None
+        self._debug_writer: Any = None
+        self._startup_debugged = False
+        # (report name, file name, Numbers) of each file in the latest report.
+        self._reported: list[tuple[str, str, Numbers]] = []
 
     # -- plumbing -----------------------------------------------------------
 
@@ -117,13 +121,34 @@ class Coverage:
         sys.stderr.flush()
 
     def _debug(self, message: str) -> None:
-        if self._debug_out is None:
-            if self.config.debug_file:
-                self._debug_out = open(self.config.debug_file, "a", encoding="utf-8")  # noqa: SIM115
-            else:
-                self._debug_out = sys.stderr
-        self._debug_out.write(message + "\n")
-        self._debug_out.flush()
+        self._debug_output().write(message)
+
+    def _debug_output(self) -> Any:
+        """The :class:`covcore.debug.DebugOutput` for this object's debug options."""
+        if self._debug_writer is None:
+            from covcore.debug import DebugOutput
+
+            self._debug_writer = DebugOutput(self.config.debug or [], filename=self.config.debug_file)
+        return self._debug_writer
+
+    def _debug_startup(self) -> None:
+        """``--debug=process`` and ``--debug=config`` output, once, when measuring or reporting starts."""
+        if self._startup_debugged:
+            return
+        self._startup_debugged = True
+        if self._debugging("process"):
+            from covcore.debug import process_info
+
+            self._debug(process_info())
+        if self._debugging("config"):
+            from covcore.debug import describe
+
+            self._debug(describe("config", self))
+
+    def _message(self, message: str) -> None:
+        """A message for the user (``Wrote HTML report to ...``), when ``messages`` is on."""
+        if self._messages:
+            print(message)
 
     def _debugging(self, option: str) -> bool:
         return option in (self.config.debug or [])
@@ -166,6 +191,7 @@ class Coverage:
         """
         if self._started:
             return
+        self._debug_startup()
         if self._collector is None:
             self._backend = _backend.choose_backend(timid=bool(self.config.timid), branch=bool(self.config.branch))
             if self._backend.name == "python" and _backend.EXTENSION_ERROR and not self.config.timid:
@@ -214,14 +240,21 @@ class Coverage:
 
         :raises DataError: the data file is not readable covcore data.
         """
+        self._debug_startup()
         self._data = None
         data = self.get_data()
+        if self._debugging("dataio"):
+            self._debug(f"Reading data from {data.data_filename()!r}")
         data.read()
+        if self._debugging("dataio"):
+            self._debug(f"Read data from {data.data_filename()!r}: {_data_counts(data)}")
 
     def erase(self) -> None:
         """Erase collected data, in memory and on disk (in parallel mode, every
         parallel data file too)."""
         data = CoverageData(basename=self.config.data_file, no_disk=self._no_disk)
+        if self._debugging("dataio") and not self._no_disk:
+            self._debug(f"Erasing data file {data.data_filename()!r}" + (" and its parallel files" if self.config.parallel else ""))
         data.erase(parallel=bool(self.config.parallel))
         self._data = None
         if self._collector is not None:
@@ -249,6 +282,8 @@ class Coverage:
             unexecuted = [f for f in selector.unexecuted_source_files() if f not in measured]
             data.touch_files(unexecuted)
         data.meta["sys_argv"] = " ".join(sys.argv)
+        if self._debugging("dataio") and not self._no_disk:
+            self._debug(f"Writing data to {data.data_filename()!r}: {_data_counts(data)}")
         data.write()
 
     # -- exclusions ---------------------------------------------------------
@@ -310,6 +345,7 @@ class Coverage:
         precision: int | None = None,
         sort: str | None = None,
         output_format: str | None = None,
+        contexts: Iterable[str] | None = None,
     ) -> float:
         """Write the summary table (coverage.py's text report) and return the
         total percentage covered, 0–100.
@@ -337,11 +373,30 @@ class Coverage:
             include=include,
             precision=precision,
             file=file,
+            contexts=contexts,
         )
         return total.pc_covered
 
     def _report_numbers(self, reporter: Any, *, morfs: Any, ignore_errors: Any, omit: Any, include: Any,
-                        precision: Any, file: IO[str] | None) -> Numbers:
+                        precision: Any, file: IO[str] | None, contexts: Any = None) -> Numbers:
+        analyses = self._report_analyses(self._report_data(contexts), morfs=morfs, ignore_errors=ignore_errors,
+                                         omit=omit, include=include, precision=precision)
+        return reporter.report(analyses, file or sys.stdout)  # type: ignore[no-any-return]
+
+    def _report_data(self, contexts: Iterable[str] | None) -> CoverageData:
+        """The data to report: all of it, or only the contexts matching ``contexts``
+        (regexes; default ``[report] contexts``)."""
+        from covcore.reporting.contexts import data_for_contexts
+
+        self._debug_startup()
+        if isinstance(contexts, str):
+            contexts = [contexts]
+        return data_for_contexts(self.get_data(), _pick(contexts, self.config.report_contexts))
+
+    def _report_analyses(self, data: CoverageData, *, morfs: Any, ignore_errors: Any, omit: Any, include: Any,
+                         precision: Any) -> Iterator[tuple[str, Any]]:
+        """``(report name, Analysis)`` for each file to report, each one recorded
+        for the per-file thresholds (:meth:`fail_under_messages`)."""
         if isinstance(omit, str):
             omit = [omit]
         if isinstance(include, str):
@@ -350,7 +405,7 @@ class Coverage:
         if morfs:
             morf_names = [getattr(m, "__file__", m) for m in morfs]
         analyses = analyses_to_report(
-            self.get_data(),
+            data,
             exclude_regex=self._exclude_regex(),
             morfs=morf_names,
             include=_pick(include, self.config.report_include),
@@ -359,7 +414,171 @@ class Coverage:
             precision=_pick(precision, self.config.precision),
             warn=self._warn,
         )
-        return reporter.report(analyses, file or sys.stdout)
+        self._reported = []
+        for name, analysis in analyses:
+            self._reported.append((name, analysis.filename, analysis.numbers))
+            yield name, analysis
+
+    def fail_under_messages(self, total: float, fail_under: float | None = None,
+                            precision: int | None = None) -> list[str]:
+        """The ``Coverage failure: ...`` lines for the latest report: the total
+        under ``fail_under`` (default ``[report] fail_under``), then each file
+        under its ``[report] fail_under_files`` threshold.  Empty: success.
+
+        :param total: the percentage the report returned.
+        :raises ConfigError: ``fail_under`` outside 0-100.
+        """
+        from covcore.analysis import fail_under_message, should_fail_under
+        from covcore.reporting.thresholds import file_threshold_failures
+
+        fail_under = _pick(fail_under, self.config.fail_under)
+        precision = _pick(precision, self.config.precision)
+        messages = []
+        if fail_under and should_fail_under(total, fail_under, precision):
+            messages.append(fail_under_message(total, fail_under, precision))
+        messages += file_threshold_failures(self._reported, self.config.fail_under_files or {}, precision)
+        return messages
+
+    def _file_report(self, name: str, outfile: str | None, options: Any, *, morfs: Any,
+                     ignore_errors: Any, omit: Any, include: Any, contexts: Any, precision: Any = None) -> float:
+        """Run a one-file reporter from the registry into ``outfile`` (``-``: stdout)."""
+        from covcore.reporting.output import STDOUT, open_output
+        from covcore.reporting.registry import default_registry
+
+        spec = default_registry().get(name)
+        data = self._report_data(contexts)
+        reporter = spec.create(**options(data) if callable(options) else options)
+        path = outfile or self.config.get_option(spec.output_option)
+        analyses = self._report_analyses(data, morfs=morfs, ignore_errors=ignore_errors, omit=omit,
+                                         include=include, precision=precision)
+        with open_output(path) as out:
+            total = reporter.report(analyses, out)
+        if path != STDOUT:
+            self._message(f"Wrote {spec.report_type} to {path}")
+        return _percent(total)
+
+    def html_report(
+        self,
+        morfs: Iterable[Any] | None = None,
+        directory: str | None = None,
+        ignore_errors: bool | None = None,
+        omit: str | Iterable[str] | None = None,
+        include: str | Iterable[str] | None = None,
+        extra_css: str | None = None,
+        title: str | None = None,
+        skip_covered: bool | None = None,
+        skip_empty: bool | None = None,
+        show_contexts: bool | None = None,
+        contexts: Iterable[str] | None = None,
+        precision: int | None = None,
+    ) -> float:
+        """Write the HTML report (default directory ``htmlcov``); return the
+        total percentage covered (0 when there are no statements).
+
+        Arguments override the ``[html]`` and ``[report]`` configuration.
+        :raises NoDataError, NoSource, NotPython, ConfigError, OutputError.
+        """
+        from covcore.reporting.registry import default_registry
+
+        data = self._report_data(contexts)
+        cfg = self.config
+        reporter = default_registry().get("html").create(
+            directory=_pick(directory, cfg.html_dir),
+            title=_pick(title, cfg.html_title),
+            extra_css=_pick(extra_css, cfg.extra_css),
+            skip_covered=bool(_pick(skip_covered, _pick(cfg.html_skip_covered, cfg.skip_covered))),
+            skip_empty=bool(_pick(skip_empty, _pick(cfg.html_skip_empty, cfg.skip_empty))),
+            show_contexts=bool(_pick(show_contexts, cfg.show_contexts)),
+            precision=_pick(precision, cfg.precision),
+            branches=data.has_arcs(),
+            contexts_by_lineno=data.contexts_by_lineno,
+            measured_contexts=data.measured_contexts(),
+            warn=self._warn,
+        )
+        total = reporter.report(self._report_analyses(data, morfs=morfs, ignore_errors=ignore_errors, omit=omit,
+                                                      include=include, precision=precision))
+        self._message(f"Wrote HTML report to {reporter.index_file}")
+        return _percent(total)
+
+    def xml_report(
+        self,
+        morfs: Iterable[Any] | None = None,
+        outfile: str | None = None,
+        ignore_errors: bool | None = None,
+        omit: str | Iterable[str] | None = None,
+        include: str | Iterable[str] | None = None,
+        contexts: Iterable[str] | None = None,
+        skip_empty: bool | None = None,
+    ) -> float:
+        """Write the Cobertura XML report to ``outfile`` (default ``coverage.xml``,
+        ``-`` for stdout); return the total percentage covered."""
+        cfg = self.config
+        return self._file_report(
+            "xml", outfile,
+            lambda data: dict(source=cfg.source or [], relative_files=bool(cfg.relative_files),
+                              package_depth=cfg.xml_package_depth,
+                              skip_empty=bool(_pick(skip_empty, cfg.skip_empty)), branches=data.has_arcs()),
+            morfs=morfs, ignore_errors=ignore_errors, omit=omit, include=include, contexts=contexts,
+        )
+
+    def json_report(
+        self,
+        morfs: Iterable[Any] | None = None,
+        outfile: str | None = None,
+        ignore_errors: bool | None = None,
+        omit: str | Iterable[str] | None = None,
+        include: str | Iterable[str] | None = None,
+        contexts: Iterable[str] | None = None,
+        pretty_print: bool | None = None,
+        show_contexts: bool | None = None,
+    ) -> float:
+        """Write the JSON report (coverage.py's format) to ``outfile`` (default
+        ``coverage.json``, ``-`` for stdout); return the total percentage covered."""
+        cfg = self.config
+        return self._file_report(
+            "json", outfile,
+            lambda data: dict(precision=cfg.precision, pretty_print=bool(_pick(pretty_print, cfg.json_pretty_print)),
+                              show_contexts=bool(_pick(show_contexts, cfg.json_show_contexts)),
+                              branches=data.has_arcs(), contexts_by_lineno=data.contexts_by_lineno),
+            morfs=morfs, ignore_errors=ignore_errors, omit=omit, include=include, contexts=contexts,
+        )
+
+    def lcov_report(
+        self,
+        morfs: Iterable[Any] | None = None,
+        outfile: str | None = None,
+        ignore_errors: bool | None = None,
+        omit: str | Iterable[str] | None = None,
+        include: str | Iterable[str] | None = None,
+        contexts: Iterable[str] | None = None,
+    ) -> float:
+        """Write the LCOV report to ``outfile`` (default ``coverage.lcov``, ``-``
+        for stdout); return the total percentage covered."""
+        cfg = self.config
+        return self._file_report(
+            "lcov", outfile,
+            dict(line_checksums=bool(cfg.lcov_line_checksums), skip_empty=bool(cfg.skip_empty),
+                 precision=cfg.precision),
+            morfs=morfs, ignore_errors=ignore_errors, omit=omit, include=include, contexts=contexts,
+        )
+
+    def annotate(
+        self,
+        morfs: Iterable[Any] | None = None,
+        directory: str | None = None,
+        ignore_errors: bool | None = None,
+        omit: str | Iterable[str] | None = None,
+        include: str | Iterable[str] | None = None,
+        contexts: Iterable[str] | None = None,
+    ) -> None:
+        """Write annotated copies of the source files (``FILE,cover``), beside
+        the sources or into ``directory``."""
+        from covcore.reporting.registry import default_registry
+
+        data = self._report_data(contexts)
+        reporter = default_registry().get("annotate").create(directory=directory, precision=self.config.precision)
+        reporter.report(self._report_analyses(data, morfs=morfs, ignore_errors=ignore_errors, omit=omit,
+                                              include=include, precision=None))
 
     # -- information --------------------------------------------------------
 
@@ -403,3 +622,16 @@ class Coverage:
 
 def _pick(given: Any, configured: Any) -> Any:
     return configured if given is None else given
+
+
+def _percent(total: Numbers) -> float:
+    """A report's return value: the percentage covered, 0.0 when there is nothing to cover."""
+    return total.pc_covered if total.n_statements else 0.0
+
+
+def _data_counts(data: CoverageData) -> str:
+    files = data.measured_files()
+    n = sum(len((data.arcs(f) if data.has_arcs() else data.lines(f)) or ()) for f in files)
+    what = "arcs" if data.has_arcs() else "lines"
+    contexts = len(data.measured_contexts())
+    return f"{len(files)} files, {n} {what}, {contexts} contexts"

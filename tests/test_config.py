@@ -79,7 +79,7 @@ def test_option_table_is_complete():
     for option in OPTIONS:
         assert isinstance(option, Option)
         assert option.description
-        assert option.type in ("bool", "int", "float", "str", "file", "list", "regexlist", "paths")
+        assert option.type in ("bool", "int", "float", "str", "file", "list", "regexlist", "paths", "thresholds")
         assert getattr(CovcoreConfig, option.attr) is option
     keys = {option.key: option.attr for option in OPTIONS}
     expected = {
@@ -93,7 +93,8 @@ def test_option_table_is_complete():
         "run:sigterm": "sigterm", "run:source": "source", "run:source_pkgs": "source_pkgs",
         "run:source_dirs": "source_dirs", "run:timid": "timid",
         "report:exclude_lines": "exclude_list", "report:exclude_also": "exclude_also",
-        "report:fail_under": "fail_under", "report:format": "format",
+        "report:fail_under": "fail_under", "report:fail_under_files": "fail_under_files",
+        "report:format": "format",
         "report:ignore_errors": "ignore_errors",
         "report:include_namespace_packages": "include_namespace_packages",
         "report:partial_branches_always": "partial_always_list",
@@ -126,7 +127,7 @@ def test_defaults():
         "run_include": [], "run_omit": [], "parallel": False, "patch": [], "plugins": [],
         "relative_files": False, "sigterm": False, "source": None, "source_pkgs": [],
         "source_dirs": [], "timid": False,
-        "exclude_list": COVERAGE_DEFAULT_EXCLUDE, "exclude_also": [], "fail_under": 0.0,
+        "exclude_list": COVERAGE_DEFAULT_EXCLUDE, "exclude_also": [], "fail_under": 0.0, "fail_under_files": {},
         "format": None, "ignore_errors": False, "include_namespace_packages": False,
         "partial_always_list": COVERAGE_DEFAULT_PARTIAL_ALWAYS,
         "partial_list": COVERAGE_DEFAULT_PARTIAL, "partial_also": [], "precision": 0,
