@@ -25,6 +25,7 @@ COMMANDS = {
     "json": "Create a JSON report of coverage results (coverage.py's format).",
     "lcov": "Create an LCOV report of coverage results.",
     "annotate": "Annotate source files with execution information.",
+    "combine": "Combine a number of data files.",
     "erase": "Erase previously collected coverage data.",
     "debug": "Display information about the internals of covcore.",
     "help": "Describe how to use covcore.",
@@ -85,6 +86,7 @@ def _add_reporting(p: argparse.ArgumentParser, *, fail_under: bool = True, quiet
     if fail_under:
         p.add_argument("--fail-under", metavar="MIN", type=_percent, help="Exit with a status of 2 if the total coverage is less than MIN (or a file is under its [report] fail_under_files threshold).")
     p.add_argument("-i", "--ignore-errors", action="store_true", default=None, help="Ignore errors while reading source files.")
+    p.add_argument("--keep-combined", action="store_true", help="Keep parallel data files that reporting combines first (otherwise they are removed once combined).")
     if quiet:
         p.add_argument("-q", "--quiet", action="store_true", help="Don't print messages about what is happening.")
     _add_filters(p)
@@ -155,6 +157,13 @@ def build_parser() -> _Parser:
     ann.add_argument("-d", "--directory", metavar="DIR", help="Write the output files to DIR (flattened names) instead of beside each source file.")
     _add_reporting(ann, fail_under=False, quiet=False)
 
+    com = sub.add_parser("combine", help=COMMANDS["combine"], description=COMMANDS["combine"] + " Data files named like the data file with a dotted suffix ('.covcore.*') in the data file's directory, or in the directories and files named, are merged into the data file, remapped through [paths] and from installed copies back to the source tree.")
+    com.add_argument("-a", "--append", action="store_true", help="Append data to the data file. Otherwise it starts clean each time.")
+    com.add_argument("--keep", action="store_true", help="Keep original data files, otherwise they are deleted.")
+    com.add_argument("-q", "--quiet", action="store_true", help="Don't print messages about what is happening.")
+    _add_common(com)
+    com.add_argument("paths", nargs="*", metavar="PATH", help="Data files or directories to combine.")
+
     era = sub.add_parser("erase", help=COMMANDS["erase"], description=COMMANDS["erase"])
     _add_common(era)
 
@@ -208,6 +217,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         cov.load()
     status = EXIT_OK
     interrupted = False
+    from covcore import process
+
+    # Whatever the configuration, `covcore run` loses no data when the
+    # program ends with os._exit() or is killed with SIGTERM.
+    process.apply_patches(cov, ["_exit"], cov._warn)
+    process.install_sigterm_handler()
     cov.start()
     try:
         runner.run()
@@ -259,12 +274,19 @@ def _report_args(args: argparse.Namespace) -> dict[str, Any]:
     return dict(morfs=args.modules or None, ignore_errors=args.ignore_errors, omit=args.omit, include=args.include)
 
 
-def _reporting_coverage(args: argparse.Namespace) -> Any:
-    cov = _coverage(args, messages=not getattr(args, "quiet", False))
+def _reporting_coverage(args: argparse.Namespace, messages: bool | None = None) -> Any:
+    """A Coverage with the data loaded, for a reporting command.
+
+    As coverage.py 7.17 does, parallel data files lying beside the data file
+    are combined into it first (and removed, unless ``--keep-combined``).
+    """
+    cov = _coverage(args, messages=not getattr(args, "quiet", False) if messages is None else messages)
     # Plugins and e.g. Django settings may import from the current directory, as coverage.py allows.
     if "" not in sys.path:
         sys.path.insert(0, "")
     cov.load()
+    if cov.combine(strict=False, keep=bool(getattr(args, "keep_combined", False))):
+        cov.save()
     return cov
 
 
@@ -302,8 +324,7 @@ def cmd_annotate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    cov = _coverage(args)
-    cov.load()
+    cov = _reporting_coverage(args, messages=True)
     total = cov.report(
         morfs=args.modules or None,
         show_missing=args.show_missing,
@@ -318,6 +339,15 @@ def cmd_report(args: argparse.Namespace) -> int:
         contexts=args.contexts,
     )
     return _check_fail_under(cov, total, args)
+
+
+def cmd_combine(args: argparse.Namespace) -> int:
+    cov = _coverage(args, messages=not args.quiet)
+    if args.append:
+        cov.load()
+    cov.combine(data_paths=args.paths or None, strict=True, keep=args.keep)
+    cov.save()
+    return EXIT_OK
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
@@ -367,7 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         handler = {
             "run": cmd_run, "report": cmd_report, "html": cmd_html, "xml": cmd_xml, "json": cmd_json,
-            "lcov": cmd_lcov, "annotate": cmd_annotate, "erase": cmd_erase, "debug": cmd_debug,
+            "lcov": cmd_lcov, "annotate": cmd_annotate, "combine": cmd_combine, "erase": cmd_erase,
+            "debug": cmd_debug,
         }[args.command]
         return handler(args)
     except CovcoreError as exc:

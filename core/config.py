@@ -149,6 +149,10 @@ class CovcoreConfig:
     )
     patch: list[str] = _opt("run:patch", "list", [], "Functions to patch (e.g. subprocess).")
     plugins: list[str] = _opt("run:plugins", "list", [], "Plugin modules to load.")
+    remap_installed: bool = _opt(
+        "run:remap_installed", "bool", True,
+        "combine: map files measured in an installed copy (site-packages, .tox, .nox) back to the source tree.",
+    )
     relative_files: bool = _opt(
         "run:relative_files", "bool", False, "Store file paths relative to the current directory."
     )

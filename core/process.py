@@ -15,7 +15,6 @@ combine`` merges them.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import sys
@@ -38,6 +37,8 @@ def serialize_config(config: CovcoreConfig) -> str:
     Paths that are relative to the current directory (the data file) are
     made absolute, so a child started elsewhere writes beside its parent.
     """
+    import json
+
     from covcore.config import OPTIONS
 
     values: dict[str, Any] = {}
@@ -56,6 +57,8 @@ def _coverage_for_child() -> Coverage | None:
 
     serialized = os.environ.get(ENV_CONFIG)
     if serialized:
+        import json
+
         values = json.loads(serialized)
         return Coverage(config_file=False, data_suffix=True, auto_data=True, _settings=values)
     rcfile = os.environ.get(ENV_START)
@@ -83,29 +86,41 @@ def process_startup() -> Coverage | None:
     _started = cov
     cov._warn_no_data = False  # a child that ran no measured code is normal
     cov.start()
+    install_sigterm_handler()
     return cov
 
 
-def install_sigterm_handler(cov: Coverage) -> None:
+def save_all() -> None:
+    """Stop and save every live Coverage of this process (never raises):
+    what the SIGTERM handler and the ``os._exit``/``exec`` patches do."""
+    from covcore.session import Coverage
+
+    for cov in Coverage._instances():
+        with contextlib.suppress(Exception):
+            if cov._collector is not None and not cov._forgotten:
+                cov.stop()
+                cov.save()
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    save_all()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def install_sigterm_handler() -> None:
     """Save data on SIGTERM, then die of SIGTERM as the program would have.
 
-    A handler the program installed itself is left alone.
+    One handler serves every Coverage of the process.  A handler the program
+    installed itself is left alone.
     """
     if not hasattr(signal, "SIGTERM"):
         return
     previous = signal.getsignal(signal.SIGTERM)
-    if previous not in (signal.SIG_DFL, None):
+    if previous not in (signal.SIG_DFL, None, _on_sigterm):
         return
-
-    def on_sigterm(signum: int, frame: Any) -> None:
-        with contextlib.suppress(Exception):
-            cov.stop()
-            cov.save()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
-
     with contextlib.suppress(ValueError):  # not the main thread
-        signal.signal(signal.SIGTERM, on_sigterm)
+        signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def apply_patches(cov: Coverage, patches: list[str], warn: Callable[[str, str], None]) -> None:
@@ -129,27 +144,30 @@ def apply_patches(cov: Coverage, patches: list[str], warn: Callable[[str, str], 
 
 
 def _patch_exit(cov: Coverage) -> None:
+    if getattr(os._exit, "_covcore", False):
+        return
     original = os._exit
 
     def covcore_os_exit(status: int) -> Any:
-        with contextlib.suppress(Exception):
-            cov.stop()
-            cov.save()
+        save_all()
         original(status)
 
+    covcore_os_exit._covcore = True  # type: ignore[attr-defined]
     os._exit = covcore_os_exit  # type: ignore[assignment]
 
 
 def _patch_execv(cov: Coverage) -> None:
+    if getattr(os.execv, "_covcore", False):
+        return
+
     def make(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         def covcore_exec(*args: Any, **kwargs: Any) -> Any:
-            with contextlib.suppress(Exception):
-                cov.stop()
-                cov.save()
+            save_all()
             if name.endswith("e") and args and isinstance(args[-1], dict):
                 args[-1][ENV_CONFIG] = serialize_config(cov.config)
             return original(*args, **kwargs)
 
+        covcore_exec._covcore = True  # type: ignore[attr-defined]
         return covcore_exec
 
     os.execv = make("execv", os.execv)  # type: ignore[assignment]
@@ -168,6 +186,7 @@ def patch_multiprocessing(config: CovcoreConfig) -> None:
     new interpreters: the serialized configuration reaches them through the
     environment.
     """
+    import json
     import multiprocessing
     import multiprocessing.process
 
@@ -181,20 +200,29 @@ def patch_multiprocessing(config: CovcoreConfig) -> None:
         global _started
         from covcore.session import Coverage
 
-        # Under fork the parent's Coverage was copied in: stop it (its data
-        # is the parent's to save) and measure this child afresh.
-        for inherited in Coverage._instances():
-            with contextlib.suppress(Exception):
-                inherited._forget_in_child()
-        cov = Coverage(config_file=False, data_suffix=True, _settings=json.loads(os.environ[ENV_CONFIG]))
-        cov._warn_no_data = False
-        _started = cov
-        cov.start()
+        # A spawned or forkserver child may already measure itself (started
+        # by covcore.pth from the environment): keep that one.  Under fork the
+        # parent's Coverage was copied in: it stops and never saves (its data
+        # is the parent's), and this child measures afresh.
+        pid = os.getpid()
+        own = None
+        for cov in Coverage._instances():
+            if cov._started and cov._start_pid == pid and own is None:
+                own = cov
+            else:
+                with contextlib.suppress(Exception):
+                    cov._forget_in_child()
+        if own is None:
+            own = Coverage(config_file=False, data_suffix=True, _settings=json.loads(os.environ[ENV_CONFIG]))
+            own._warn_no_data = False
+            _started = own
+            own.start()
+        install_sigterm_handler()  # Pool.terminate() ends workers with SIGTERM
         try:
             return original_bootstrap(self, *args, **kwargs)
         finally:
-            cov.stop()
-            cov.save()
+            own.stop()
+            own.save()
 
     base._bootstrap = _bootstrap  # type: ignore[attr-defined]
     setattr(multiprocessing, _MP_PATCHED, True)

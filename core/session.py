@@ -9,7 +9,8 @@ from __future__ import annotations
 import atexit
 import os
 import sys
-from typing import IO, Any, Iterable, Iterator
+import weakref
+from typing import IO, Any, Iterable, Iterator, Mapping
 
 from covcore import backend as _backend
 from covcore.analysis import Numbers, format_lines
@@ -64,6 +65,7 @@ class Coverage:
         concurrency: str | Iterable[str] | None = None,
         context: str | None = None,
         messages: bool = False,
+        _settings: Mapping[str, Any] | None = None,
     ) -> None:
         if isinstance(omit, str):
             omit = [omit]
@@ -74,9 +76,7 @@ class Coverage:
         self._no_disk = data_file is None
         self._warned: set[str] = set()
         self._messages = messages
-        self.config: CovcoreConfig = read_config(
-            config_file=config_file,
-            warn=self._warn,
+        given = dict(
             data_file=None if data_file is _DEFAULT or data_file is None else os.fspath(data_file),
             cover_pylib=cover_pylib,
             timid=timid,
@@ -90,9 +90,18 @@ class Coverage:
             context=context,
             parallel=bool(data_suffix) if data_suffix is not None else None,
         )
+        # _settings: a serialized configuration handed to a child process
+        # (covcore.process); explicit arguments still win over it.
+        settings = dict(_settings or {})
+        settings.update({k: v for k, v in given.items() if v is not None})
+        self.config: CovcoreConfig = read_config(config_file=config_file, warn=self._warn, **settings)
         for conc in self.config.concurrency or []:
-            if conc != "thread":
-                raise ConfigError(f"Unsupported concurrency choice: {conc!r} (covcore supports 'thread')")
+            if conc not in ("thread", "multiprocessing"):
+                raise ConfigError(
+                    f"Unsupported concurrency choice: {conc!r} (covcore supports 'thread' and 'multiprocessing')"
+                )
+        if "multiprocessing" in (self.config.concurrency or []):
+            self.config.parallel = True  # the parent's data joins its children's at combine
         self._data_suffix = data_suffix if data_suffix is not None else (True if self.config.parallel else None)
         self._auto_data = auto_data
         self._selector: Selector | None = None
@@ -106,6 +115,16 @@ class Coverage:
         self._startup_debugged = False
         # (report name, file name, Numbers) of each file in the latest report.
         self._reported: list[tuple[str, str, Numbers]] = []
+        self._warn_no_data = True
+        self._forgotten = False  # a copy inherited by a forked child that must not save
+        self._start_pid = 0  # the process that started measuring
+        self._patched = False
+        _INSTANCES.add(self)
+
+    @classmethod
+    def _instances(cls) -> list[Coverage]:
+        """Every live Coverage object of this process."""
+        return list(_INSTANCES)
 
     # -- plumbing -----------------------------------------------------------
 
@@ -207,13 +226,40 @@ class Coverage:
                     self._debug(f"{key:>20}: {value}")
             selector = self._get_selector()
             self._collector = Collector(self._backend, selector.should_trace, bool(self.config.branch), self._warn)
-            if self._auto_data:
+            if self._auto_data and not self._data_suffix:
                 self.load()
         if self._auto_data and not self._atexit_registered:
             atexit.register(self._atexit)
             self._atexit_registered = True
+        if not self._patched:
+            self._patched = True
+            from covcore import process
+
+            process.apply_patches(self, list(self.config.patch or []), self._warn)
+            if "multiprocessing" in (self.config.concurrency or []):
+                process.patch_multiprocessing(self.config)
+            if self.config.sigterm:
+                process.install_sigterm_handler()
         self._collector.start()
         self._started = True
+        self._start_pid = os.getpid()
+
+    def _after_fork_in_child(self) -> None:
+        """In a forked child: from now on, data goes to a parallel-mode file of this process."""
+        if self._no_disk or self._forgotten:
+            return
+        self._data_suffix = True
+        if self._data is not None:
+            self._data = None
+
+    def _forget_in_child(self) -> None:
+        """In a forked child that measures itself afresh: this copy of the
+        parent's Coverage stops and never saves (the parent saves its data)."""
+        self._forgotten = True
+        self._auto_data = False
+        if self._collector is not None:
+            self._collector.stop()
+        self._started = False
 
     def stop(self) -> None:
         """Stop measuring.  Measurement can be started again with :meth:`start`."""
@@ -242,6 +288,7 @@ class Coverage:
         """
         self._debug_startup()
         self._data = None
+        self._data_suffix = None  # reading is always from the data file itself, as coverage.py does
         data = self.get_data()
         if self._debugging("dataio"):
             self._debug(f"Reading data from {data.data_filename()!r}")
@@ -270,9 +317,11 @@ class Coverage:
 
         :raises DataError: the data file can't be written (names the path).
         """
+        if self._forgotten:
+            return
         data = self.get_data()
         selector = self._get_selector()
-        if self._collector is not None:
+        if self._collector is not None and self._warn_no_data:
             for message, slug in selector.source_warnings():
                 self._warn(message, slug)
             if not data and not any(self._collector.data.values()):
@@ -281,10 +330,50 @@ class Coverage:
             measured = data.measured_files()
             unexecuted = [f for f in selector.unexecuted_source_files() if f not in measured]
             data.touch_files(unexecuted)
+        if self.config.relative_files:
+            data = _relative_copy(data)
         data.meta["sys_argv"] = " ".join(sys.argv)
         if self._debugging("dataio") and not self._no_disk:
             self._debug(f"Writing data to {data.data_filename()!r}: {_data_counts(data)}")
         data.write()
+
+    def combine(self, data_paths: Iterable[str] | None = None, strict: bool = False, keep: bool = False) -> int:
+        """Merge parallel-mode (and other machines') data files into this data.
+
+        Paths are remapped through ``[paths]`` and, unless ``[run]
+        remap_installed = false``, from installed copies of the project back
+        to the source checkout.  Call :meth:`save` to write the result.
+
+        :param data_paths: files and directories to combine (default: the data
+            file's directory, files named ``<data file>.*``).
+        :param strict: raise NoDataError when there is nothing usable to combine.
+        :param keep: keep the input files (default: remove them once merged).
+        :returns: the number of files merged.
+        :raises NoDataError: (strict) nothing to combine; a path that doesn't exist.
+        :raises DataError: line data and branch data mixed.
+        """
+        from covcore.combine import combine_parallel_data
+        from covcore.paths import InstalledCopyRule, PathAliases, make_remapper
+
+        self._debug_startup()
+        if self._data_suffix:
+            self._data_suffix = None  # combine into the data file itself
+            self._data = None
+        data = self.get_data()
+        pathmap = self._debug if self._debugging("pathmap") else None
+        aliases = PathAliases.from_config(self.config.paths or {}, relative=bool(self.config.relative_files),
+                                          debug=pathmap)
+        installed = InstalledCopyRule(debug=pathmap) if self.config.remap_installed else None
+        return combine_parallel_data(
+            data,
+            make_remapper(aliases, installed),
+            data_paths=data_paths,
+            strict=strict,
+            keep=keep,
+            message=self._message,
+            warn=self._warn,
+            debug=self._debug if self._debugging("dataio") else None,
+        )
 
     # -- exclusions ---------------------------------------------------------
 
@@ -618,6 +707,37 @@ class Coverage:
     def set_option(self, name: str, value: Any) -> None:
         """Set a configuration option by its ``section:name``."""
         self.config.set_option(name, value)
+
+
+_INSTANCES: weakref.WeakSet[Coverage] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for cov in list(_INSTANCES):
+        cov._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _relative_copy(data: CoverageData) -> CoverageData:
+    """The same data with file names relative to the current directory
+    (``[run] relative_files``), for data files used on other machines."""
+    rel = CoverageData(basename=data.base_filename(), suffix=data._suffix, no_disk=data._no_disk)
+    rel._filename = data.data_filename()
+    rel.meta = dict(data.meta)
+    cwd = os.getcwd()
+
+    def relative(path: str) -> str:
+        try:
+            r = os.path.relpath(path, cwd)
+        except ValueError:
+            return path
+        return path if r.startswith(os.pardir) else r
+
+    rel.update(data, map_path=relative)
+    return rel
 
 
 def _pick(given: Any, configured: Any) -> Any:

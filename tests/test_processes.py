@@ -1,0 +1,185 @@
+"""Many processes: subprocesses, multiprocessing, fork, os._exit, SIGTERM, combine."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from cmdhelpers import clean_env, covcore, write
+
+pytestmark = pytest.mark.backend
+
+
+def _report_lines(tmp_path, *args):
+    res = covcore("report", "-m", *args, cwd=tmp_path)
+    assert res.rc == 0, res
+    return {line.split()[0]: line.split()[1:] for line in res.out.splitlines()[2:-2]}
+
+
+def test_subprocess_patch_measures_children(tmp_path):
+    write(tmp_path / ".covcorerc", "[run]\npatch = subprocess\nsource = .\n")
+    write(tmp_path / "child.py", """\
+        import sys
+        def work(n):
+            if n:
+                return n + 1
+            return 1
+        print("child", work(int(sys.argv[1])))
+    """)
+    write(tmp_path / "parent.py", """\
+        import subprocess, sys
+        for i in range(2):
+            subprocess.run([sys.executable, "child.py", str(i)], check=True)
+    """)
+    res = covcore("run", "parent.py", cwd=tmp_path)
+    assert (res.rc, res.out) == (0, "child 1\nchild 2\n"), res
+    files = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".covcore."))
+    assert len(files) == 3  # parent + two children, each its own parallel file
+    res = covcore("combine", cwd=tmp_path)
+    assert (res.rc, res.out) == (0, "Combined 3 files\n"), res
+    assert _report_lines(tmp_path) == {"child.py": ["6", "0", "100%"], "parent.py": ["3", "0", "100%"]}
+
+
+def test_process_start_env_in_plain_python(tmp_path):
+    write(tmp_path / ".covcorerc", "[run]\nsource = .\n")
+    write(tmp_path / "prog.py", "def f():\n    return 1\nf()\n")
+    env = clean_env(COVCORE_PROCESS_START=str(tmp_path / ".covcorerc"))
+    proc = subprocess.run([sys.executable, "prog.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith(".covcore.")]) == 1
+    assert covcore("combine", cwd=tmp_path).rc == 0
+    assert _report_lines(tmp_path) == {"prog.py": ["3", "0", "100%"]}
+
+
+def test_unset_variable_costs_nothing(tmp_path):
+    write(tmp_path / "prog.py", "import sys\nprint('covcore.process' in sys.modules)\n")
+    proc = subprocess.run([sys.executable, "prog.py"], cwd=tmp_path, env=clean_env(), capture_output=True, text=True)
+    assert proc.stdout == "False\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".covcore")]
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_multiprocessing_start_methods(tmp_path, method):
+    write(tmp_path / ".covcorerc", "[run]\nconcurrency = multiprocessing\nsource = .\n")
+    write(tmp_path / "mp.py", f"""\
+        import multiprocessing
+
+        def square(x):
+            return x * x
+
+        def cube(x):
+            return x * x * x
+
+        if __name__ == "__main__":
+            multiprocessing.set_start_method({method!r})
+            with multiprocessing.Pool(2) as pool:
+                print(sum(pool.map(square, range(5))))
+            p = multiprocessing.Process(target=cube, args=(2,))
+            p.start()
+            p.join()
+    """)
+    res = covcore("run", "mp.py", cwd=tmp_path)
+    assert (res.rc, res.out) == (0, "30\n"), res
+    res = covcore("combine", cwd=tmp_path)
+    assert res.rc == 0, res
+    assert _report_lines(tmp_path) == {"mp.py": ["12", "0", "100%"]}
+
+
+def test_os_fork_child_writes_its_own_data(tmp_path):
+    write(tmp_path / "forker.py", """\
+        import os
+
+        def in_child():
+            return "child"
+
+        def in_parent():
+            return "parent"
+
+        pid = os.fork()
+        if pid == 0:
+            in_child()
+            os._exit(0)
+        os.waitpid(pid, 0)
+        in_parent()
+    """)
+    res = covcore("run", "-p", "forker.py", cwd=tmp_path)
+    assert res.rc == 0, res
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith(".covcore.")]) == 2
+    assert covcore("combine", cwd=tmp_path).rc == 0
+    assert _report_lines(tmp_path) == {"forker.py": ["11", "0", "100%"]}
+
+
+def test_os_exit_and_sigterm_keep_data(tmp_path):
+    write(tmp_path / "exits.py", "import os\nprint('x', flush=True)\nos._exit(7)\nprint('never')\n")
+    res = covcore("run", "exits.py", cwd=tmp_path)
+    assert (res.rc, res.out) == (7, "x\n")
+    assert _report_lines(tmp_path) == {"exits.py": ["4", "1", "75%", "4"]}
+    write(tmp_path / "term.py", "import os, signal\nprint('y', flush=True)\nos.kill(os.getpid(), signal.SIGTERM)\nprint('never')\n")
+    proc = subprocess.run([sys.executable, "-m", "covcore", "run", "term.py"], cwd=tmp_path, env=clean_env(),
+                          capture_output=True, text=True)
+    assert proc.returncode == -signal.SIGTERM
+    assert proc.stdout == "y\n"
+    assert _report_lines(tmp_path) == {"term.py": ["4", "1", "75%", "4"]}
+
+
+def test_reporting_combines_parallel_files_first(tmp_path):
+    write(tmp_path / "a.py", "x = 1\n")
+    covcore("run", "-p", "a.py", cwd=tmp_path)
+    res = covcore("report", cwd=tmp_path)
+    assert res.rc == 0
+    assert res.out.splitlines()[0] == "Combined 1 file"
+    assert res.out.splitlines()[3].split() == ["a.py", "1", "0", "100%"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".covcore")] == [".covcore"]
+
+
+def test_combine_command_options(tmp_path):
+    write(tmp_path / "a.py", "import sys\nif sys.argv[1:]:\n    x = 1\nelse:\n    x = 2\n")
+    covcore("run", "-p", "a.py", cwd=tmp_path)
+    covcore("run", "-p", "a.py", "arg", cwd=tmp_path)
+    res = covcore("combine", "--keep", cwd=tmp_path)
+    assert (res.rc, res.out) == (0, "Combined 2 files\n")
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith(".covcore.")]) == 2
+    res = covcore("combine", "-q", cwd=tmp_path)
+    assert (res.rc, res.out) == (0, "")
+    assert _report_lines(tmp_path) == {"a.py": ["4", "0", "100%"]}
+    res = covcore("combine", cwd=tmp_path)
+    assert (res.rc, res.err) == (1, "covcore: No data to combine\n")
+    covcore("run", "-p", "a.py", cwd=tmp_path)
+    assert covcore("combine", "--append", cwd=tmp_path).rc == 0
+    assert _report_lines(tmp_path) == {"a.py": ["4", "0", "100%"]}
+
+
+def test_combine_from_another_machine_with_paths(tmp_path):
+    # Data measured on "another machine" where the project lived in /ci/build/src.
+    from covcore.data import CoverageData
+
+    write(tmp_path / "src" / "pkg" / "__init__.py", "")
+    write(tmp_path / "src" / "pkg" / "mod.py", "a = 1\nb = 2\nc = 3\n")
+    other = CoverageData(basename=str(tmp_path / "artifacts" / ".covcore.ci-1"))
+    os.makedirs(tmp_path / "artifacts")
+    other.add_lines({"/ci/build/src/pkg/mod.py": {1, 2}, "/ci/build/src/pkg/__init__.py": set()})
+    other.write()
+    venv = CoverageData(basename=str(tmp_path / "artifacts" / ".covcore.ci-2"))
+    venv.add_lines({"/home/u/.tox/py312/lib/python3.12/site-packages/pkg/mod.py": {3}})
+    venv.write()
+    write(tmp_path / ".covcorerc", "[paths]\nsource =\n    src/\n    /ci/build/src/\n")
+    res = covcore("combine", "artifacts", cwd=tmp_path)
+    assert res.rc == 0, res
+    assert _report_lines(tmp_path) == {"src/pkg/__init__.py": ["0", "0", "100%"], "src/pkg/mod.py": ["3", "0", "100%"]}
+
+
+def test_debug_pathmap_explains(tmp_path):
+    from covcore.data import CoverageData
+
+    write(tmp_path / "src" / "m.py", "a = 1\n")
+    other = CoverageData(basename=str(tmp_path / ".covcore.ci"))
+    other.add_lines({"/ci/build/src/m.py": {1}})
+    other.write()
+    write(tmp_path / ".covcorerc", "[paths]\nsource =\n    src/\n    /ci/build/src/\n")
+    res = covcore("combine", "--debug=pathmap", cwd=tmp_path)
+    assert res.rc == 0, res
+    assert f"Matched path '/ci/build/src/m.py' to rule '/ci/build/src/' -> " in res.err
