@@ -79,6 +79,20 @@ class Collector:
         for tracer in tracers:
             tracer.stop()
 
+    def switch_context(self, covdata: CoverageData, context: str) -> None:
+        """Record into ``covdata`` under its current context what was measured
+        so far, then measure afresh for ``context``: the tracers forget which
+        lines they have seen, so every line that runs from now on is recorded
+        again (under ``sys.monitoring`` this re-enables disabled events)."""
+        self.flush_into(covdata)
+        for items in list(self.data.values()):
+            items.clear()  # in place: tracers hold references to these sets
+        with self._lock:
+            tracers = list(self.tracers)
+        for tracer in tracers:
+            tracer.restart()
+        covdata.set_context(context)
+
     def flush_into(self, covdata: CoverageData) -> bool:
         """Add everything recorded so far to ``covdata``; True if there was any."""
         data = {f: set(items) for f, items in list(self.data.items())}

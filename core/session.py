@@ -118,6 +118,7 @@ class Coverage:
         self._warn_no_data = True
         self._forgotten = False  # a copy inherited by a forked child that must not save
         self._start_pid = 0  # the process that started measuring
+        self._dynamic_context: str | None = None
         self._patched = False
         _INSTANCES.add(self)
 
@@ -196,7 +197,7 @@ class Coverage:
                 warn=self._warn,
             )
         if self._collector is not None:
-            self._data.set_context(self.config.context)
+            self._data.set_context(self._context_label())
             self._collector.flush_into(self._data)
         return self._data
 
@@ -260,6 +261,25 @@ class Coverage:
         if self._collector is not None:
             self._collector.stop()
         self._started = False
+
+    def _context_label(self) -> str:
+        """The context recorded now: the static context, the dynamic one, or ``static|dynamic``."""
+        static, dynamic = self.config.context or "", self._dynamic_context or ""
+        return f"{static}|{dynamic}" if static and dynamic else static or dynamic
+
+    def switch_context(self, new_context: str) -> None:
+        """Record what runs from now on under the dynamic context ``new_context``
+        (combined with the static ``[run] context`` as ``static|dynamic``).
+
+        Works under every tracer backend; measurement must have started.
+
+        :raises CovcoreError: when measurement is not running.
+        """
+        if not self._started or self._collector is None:
+            raise CovcoreError("Cannot switch context, coverage is not started")
+        data = self.get_data()
+        self._dynamic_context = new_context
+        self._collector.switch_context(data, self._context_label())
 
     def stop(self) -> None:
         """Stop measuring.  Measurement can be started again with :meth:`start`."""

@@ -182,3 +182,34 @@ def test_report_without_data(mod_dir):
 def test_unsupported_concurrency(mod_dir):
     with pytest.raises(covcore.ConfigError, match="Unsupported concurrency choice: 'gevent'"):
         covcore.Coverage(data_file=None, concurrency="gevent")
+
+
+def test_switch_context_records_each_context(mod_dir):
+    write(mod_dir / "ctxmod.py", """\
+        def shared():
+            return 1
+
+        def only_b():
+            return 2
+    """)
+    sys.modules.pop("ctxmod", None)
+    cov = covcore.Coverage(data_file=None, source=["."], context="static")
+    with pytest.raises(covcore.CovcoreError, match="not started"):
+        cov.switch_context("a")
+    cov.start()
+    mod = importlib.import_module("ctxmod")
+    cov.switch_context("test_a")
+    mod.shared()
+    cov.switch_context("test_b")
+    mod.shared()
+    mod.only_b()
+    cov.stop()
+    data = cov.get_data()
+    path = os.path.realpath(str(mod_dir / "ctxmod.py"))
+    assert data.measured_contexts() == {"static", "static|test_a", "static|test_b"}
+    assert data.contexts_by_lineno(path) == {
+        1: ["static"],
+        2: ["static|test_a", "static|test_b"],
+        4: ["static"],
+        5: ["static|test_b"],
+    }
