@@ -145,7 +145,11 @@ def test_fail_under_exit_code_2(tmp_path):
     res = covcore("report", "--fail-under=63.65", "--precision=1", cwd=tmp_path)
     assert (res.rc, res.out.splitlines()[-1]) == (2, "Coverage failure: total of 63.64 is less than fail-under=63.65")
     coveragepy("run", "prog.py", cwd=tmp_path)
-    for threshold in ("65", "63.7", "63.64", "63.65", "100"):
+    import coverage
+
+    # coverage.py 7.17 compares at the threshold's own precision; 7.16 (the newest for 3.10) did not.
+    thresholds = ("65", "63.7", "63.64", "63.65", "100") if coverage.version_info >= (7, 17) else ("65", "100")
+    for threshold in thresholds:
         ours = covcore("report", f"--fail-under={threshold}", cwd=tmp_path)
         theirs = coveragepy("report", f"--fail-under={threshold}", cwd=tmp_path)
         assert (ours.rc, ours.out.splitlines()[-1]) == (theirs.rc, theirs.out.splitlines()[-1]), threshold

@@ -70,8 +70,16 @@ def measured(tmp_path_factory):
     return results
 
 
+def _coverage_version() -> tuple[int, ...]:
+    import coverage
+
+    return tuple(int(p) for p in coverage.__version__.split(".")[:2])
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_same_as_coveragepy(measured, name):
+    if name == "excluded" and _coverage_version() < (7, 17):
+        pytest.skip("coverage.py before 7.17 (the newest for Python 3.10 is 7.16) has other default exclusions")
     ours, theirs = measured["covcore"][name], measured["coverage"][name]
     assert ours[0] == theirs[0], "statements differ"
     assert ours[1] == theirs[1], "excluded lines differ"
