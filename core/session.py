@@ -119,6 +119,7 @@ class Coverage:
         self._forgotten = False  # a copy inherited by a forked child that must not save
         self._start_pid = 0  # the process that started measuring
         self._dynamic_context: str | None = None
+        self._detector: Any = None
         self._patched = False
         _INSTANCES.add(self)
 
@@ -244,6 +245,18 @@ class Coverage:
         self._collector.start()
         self._started = True
         self._start_pid = os.getpid()
+        if self._detector is None and self.config.dynamic_context:
+            from covcore.dyncontext import make_detector
+
+            self._detector = make_detector(self.config.dynamic_context, self._switch_dynamic)
+        if self._detector is not None:
+            self._detector.start()
+
+    def _switch_dynamic(self, label: str | None) -> None:
+        if self._started and self._collector is not None:
+            data = self.get_data()
+            self._dynamic_context = label
+            self._collector.switch_context(data, self._context_label())
 
     def _after_fork_in_child(self) -> None:
         """In a forked child: from now on, data goes to a parallel-mode file of this process."""
@@ -283,6 +296,8 @@ class Coverage:
 
     def stop(self) -> None:
         """Stop measuring.  Measurement can be started again with :meth:`start`."""
+        if self._detector is not None:
+            self._detector.stop()
         if self._started and self._collector is not None:
             self._collector.stop()
         self._started = False
@@ -431,7 +446,9 @@ class Coverage:
         """
         filename = getattr(morf, "__file__", morf)
         filename = resolve_morfs([filename])[0] if not os.path.isabs(filename) else abs_file(filename)
-        analysis = analyze_file(filename, self.get_data(), self._exclude_regex())
+        analysis = analyze_file(filename, self.get_data(), self._exclude_regex(),
+                                partial_list=self.config.partial_list,
+                                partial_always_list=self.config.partial_always_list)
         missing = sorted(analysis.missing)
         return (
             filename,
@@ -522,6 +539,8 @@ class Coverage:
             ignore_errors=bool(_pick(ignore_errors, self.config.ignore_errors)),
             precision=_pick(precision, self.config.precision),
             warn=self._warn,
+            partial_list=self.config.partial_list,
+            partial_always_list=self.config.partial_always_list,
         )
         self._reported = []
         for name, analysis in analyses:

@@ -183,3 +183,58 @@ def test_debug_pathmap_explains(tmp_path):
     res = covcore("combine", "--debug=pathmap", cwd=tmp_path)
     assert res.rc == 0, res
     assert f"Matched path '/ci/build/src/m.py' to rule '/ci/build/src/' -> " in res.err
+
+
+def test_dynamic_context_test_function_matches_coveragepy(tmp_path):
+    import json
+
+    from cmdhelpers import coveragepy
+
+    write(tmp_path / "lib.py", """\
+        def shared(x):
+            if x:
+                return "yes"
+            return "no"
+
+        def only_in_b():
+            return 3
+    """)
+    write(tmp_path / "test_things.py", """\
+        import lib
+
+        def test_a():
+            assert lib.shared(1) == "yes"
+
+        class TestGroup:
+            def test_b(self):
+                lib.shared(0)
+                lib.only_in_b()
+
+        def test_raises():
+            lib.shared(1)
+            raise ValueError("expected")
+    """)
+    write(tmp_path / "runner.py", """\
+        import test_things
+        test_things.test_a()
+        test_things.TestGroup().test_b()
+        try:
+            test_things.test_raises()
+        except ValueError:
+            pass
+        test_things.lib.shared(0)
+    """)
+    write(tmp_path / ".covcorerc", "[run]\ndynamic_context = test_function\nsource = .\nomit = runner.py\n")
+    write(tmp_path / ".coveragerc", "[run]\ndynamic_context = test_function\nsource = .\nomit = runner.py\n")
+    assert covcore("run", "runner.py", cwd=tmp_path).rc == 0
+    assert coveragepy("run", "runner.py", cwd=tmp_path).rc == 0
+    ours = covcore("json", "--show-contexts", "-o", "-", cwd=tmp_path)
+    theirs = coveragepy("json", "--show-contexts", "-o", "-", cwd=tmp_path)
+    assert ours.rc == theirs.rc == 0, (ours, theirs)
+    ours_ctx = {f: d["contexts"] for f, d in json.loads(ours.out)["files"].items()}
+    # coverage.py lists a line's contexts in no particular order; ours are sorted.
+    theirs_ctx = {f: {n: sorted(c) for n, c in d["contexts"].items()} for f, d in json.loads(theirs.out)["files"].items()}
+    assert ours_ctx == theirs_ctx
+    assert ours_ctx["lib.py"]["2"] == ["", "test_things.TestGroup.test_b", "test_things.test_a",
+                                      "test_things.test_raises"]
+    assert ours_ctx["lib.py"]["7"] == ["test_things.TestGroup.test_b"]
