@@ -96,10 +96,17 @@ class Coverage:
         settings.update({k: v for k, v in given.items() if v is not None})
         self.config: CovcoreConfig = read_config(config_file=config_file, warn=self._warn, **settings)
         for conc in self.config.concurrency or []:
-            if conc not in ("thread", "multiprocessing"):
+            if conc not in _CONCURRENCY:
                 raise ConfigError(
-                    f"Unsupported concurrency choice: {conc!r} (covcore supports 'thread' and 'multiprocessing')"
+                    f"Unsupported concurrency choice: {conc!r} (covcore supports {', '.join(_CONCURRENCY)})"
                 )
+            if conc in ("greenlet", "eventlet", "gevent"):
+                # Measurement needs nothing special for them (line data is kept
+                # per code object, not per stack), but the library must exist.
+                import importlib.util
+
+                if importlib.util.find_spec(conc) is None:
+                    raise ConfigError(f"Couldn't trace with concurrency={conc}, the module isn't installed.")
         if "multiprocessing" in (self.config.concurrency or []):
             self.config.parallel = True  # the parent's data joins its children's at combine
         self._data_suffix = data_suffix if data_suffix is not None else (True if self.config.parallel else None)
@@ -747,6 +754,8 @@ class Coverage:
         """Set a configuration option by its ``section:name``."""
         self.config.set_option(name, value)
 
+
+_CONCURRENCY = ("thread", "multiprocessing", "greenlet", "eventlet", "gevent")
 
 _INSTANCES: weakref.WeakSet[Coverage] = weakref.WeakSet()
 

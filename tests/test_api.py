@@ -180,8 +180,8 @@ def test_report_without_data(mod_dir):
 
 
 def test_unsupported_concurrency(mod_dir):
-    with pytest.raises(covcore.ConfigError, match="Unsupported concurrency choice: 'gevent'"):
-        covcore.Coverage(data_file=None, concurrency="gevent")
+    with pytest.raises(covcore.ConfigError, match="Unsupported concurrency choice: 'twisted'"):
+        covcore.Coverage(data_file=None, concurrency="twisted")
 
 
 def test_switch_context_records_each_context(mod_dir):

@@ -238,3 +238,56 @@ def test_dynamic_context_test_function_matches_coveragepy(tmp_path):
     assert ours_ctx["lib.py"]["2"] == ["", "test_things.TestGroup.test_b", "test_things.test_a",
                                       "test_things.test_raises"]
     assert ours_ctx["lib.py"]["7"] == ["test_things.TestGroup.test_b"]
+
+
+@pytest.mark.parametrize("library", ["greenlet", "gevent"])
+def test_greenlet_concurrency(tmp_path, library):
+    pytest.importorskip(library)
+    write(tmp_path / ".covcorerc", f"[run]\nconcurrency = {library}\nsource = .\n")
+    if library == "greenlet":
+        write(tmp_path / "g.py", """\
+            from greenlet import greenlet
+
+            def ping(n):
+                for i in range(n):
+                    other.switch(i)
+                return "ping done"
+
+            def pong(i):
+                while True:
+                    i = main.switch(i * 10)
+
+            main = greenlet.getcurrent()
+            other = greenlet(pong)
+            g = greenlet(ping)
+            print(g.switch(3))
+        """)
+        # ping never finishes: pong always switches back to main, so line 6 never runs.
+        expected = {"g.py": ["12", "1", "92%", "6"]}
+    else:
+        write(tmp_path / "g.py", """\
+            import gevent
+
+            def worker(n):
+                gevent.sleep(0)
+                return n * 2
+
+            jobs = [gevent.spawn(worker, i) for i in range(3)]
+            gevent.joinall(jobs)
+            print(sorted(j.value for j in jobs))
+        """)
+        expected = {"g.py": ["7", "0", "100%"]}
+    res = covcore("run", "g.py", cwd=tmp_path)
+    assert res.rc == 0, res
+    assert _report_lines(tmp_path) == expected
+
+
+def test_concurrency_library_missing(tmp_path):
+    write(tmp_path / "a.py", "x = 1\n")
+    res = covcore("run", "--concurrency=eventlet", "a.py", cwd=tmp_path, env=clean_env(PYTHONPATH=str(tmp_path / "none")))
+    import importlib.util
+
+    if importlib.util.find_spec("eventlet") is None:
+        assert (res.rc, res.err) == (1, "covcore: Couldn't trace with concurrency=eventlet, the module isn't installed.\n")
+    else:
+        assert res.rc == 0
