@@ -291,3 +291,41 @@ def test_concurrency_library_missing(tmp_path):
         assert (res.rc, res.err) == (1, "covcore: Couldn't trace with concurrency=eventlet, the module isn't installed.\n")
     else:
         assert res.rc == 0
+
+
+def test_relative_files_and_installed_copy_switch(tmp_path):
+    from covcore.data import CoverageData, read_data_file
+
+    write(tmp_path / "pkg" / "__init__.py", "")
+    write(tmp_path / "pkg" / "m.py", "a = 1\n")
+    write(tmp_path / "main.py", "import pkg.m\n")
+    write(tmp_path / ".covcorerc", "[run]\nrelative_files = true\n")
+    assert covcore("run", "main.py", cwd=tmp_path).rc == 0
+    assert read_data_file(str(tmp_path / ".covcore")).measured_files() == {
+        "main.py", os.path.join("pkg", "__init__.py"), os.path.join("pkg", "m.py")}
+    assert _report_lines(tmp_path) == {"main.py": ["1", "0", "100%"], "pkg/__init__.py": ["0", "0", "100%"],
+                                       "pkg/m.py": ["1", "0", "100%"]}
+    # An installed copy maps back to the checkout, unless remap_installed is off.
+    site = "/v/.nox/tests/lib/python3.12/site-packages"
+    for remap, expected in (("true", {"pkg/m.py"}), ("false", {f"{site}/pkg/m.py"})):
+        other = CoverageData(basename=str(tmp_path / ".covcore.venv"))
+        other.add_lines({f"{site}/pkg/m.py": {1}})
+        other.write()
+        write(tmp_path / ".covcorerc", f"[run]\nremap_installed = {remap}\n")
+        assert covcore("combine", cwd=tmp_path).rc == 0
+        files = read_data_file(str(tmp_path / ".covcore")).measured_files()
+        assert {os.path.relpath(f, tmp_path) if f.startswith(str(tmp_path)) else f for f in files} == expected
+
+
+def test_execv_patch_saves_before_exec(tmp_path):
+    write(tmp_path / ".covcorerc", "[run]\npatch = execv, subprocess\nsource = .\n")
+    write(tmp_path / "second.py", "print('second')\n")
+    write(tmp_path / "first.py", """\
+        import os, sys
+        print('first', flush=True)
+        os.execv(sys.executable, [sys.executable, "second.py"])
+    """)
+    res = covcore("run", "first.py", cwd=tmp_path)
+    assert (res.rc, res.out) == (0, "first\nsecond\n"), res
+    assert covcore("combine", cwd=tmp_path).rc == 0
+    assert _report_lines(tmp_path) == {"first.py": ["3", "0", "100%"], "second.py": ["1", "0", "100%"]}
