@@ -7,12 +7,12 @@ combined result and one input, never all inputs at once.
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 from typing import Callable, Iterable
 
-from covcore.data import CoverageData, read_data_file
+from covcore.data import CoverageData, _unpack_arcs, read_raw_data_file
 from covcore.errors import DataError, NoDataError
+from covcore.numbits import numbits_to_nums
 
 
 def combinable_files(data_file: str, data_paths: Iterable[str] | None = None) -> list[str]:
@@ -36,19 +36,6 @@ def combinable_files(data_file: str, data_paths: Iterable[str] | None = None) ->
             raise NoDataError(f"Couldn't combine from non-existent path '{path}'")
     # Never a writer's temporary file (it is renamed into place when complete).
     return sorted(f for f in found if ".tmp-" not in os.path.basename(f) and not f.endswith("-journal"))
-
-
-def _content_hash(data: CoverageData) -> str:
-    """A digest of what a data file measured (not when or by whom)."""
-    h = hashlib.sha256()
-    h.update(b"arcs" if data.has_arcs() else b"lines")
-    for filename in sorted(data.measured_files()):
-        h.update(filename.encode("utf-8", "surrogateescape") + b"\0")
-        by_ctx = data.raw_measurements(filename)
-        for ctx in sorted(by_ctx):
-            h.update(ctx.encode("utf-8", "surrogateescape") + b"\1")
-            h.update(repr(sorted(by_ctx[ctx])).encode())
-    return h.hexdigest()
 
 
 def combine_parallel_data(
@@ -79,32 +66,46 @@ def combine_parallel_data(
     seen: set[str] = set()
     combined = skipped = errored = 0
     target = os.path.abspath(data.data_filename())
+    remap = map_path or (lambda p: p)
+    # Line data is merged packed: bitmaps OR-ed as integers, unpacked once per
+    # file and context at the end, so memory holds the result and one input.
+    line_acc: dict[tuple[str, str], int] = {}
+    arc_acc: dict[tuple[str, str], set] = {}
+    measured: set[str] = set()
+    tracers: dict[str, str] = {}
+    kind = "branch" if data.has_arcs() else ("line" if data else None)
     for f in files:
         if f == target:
             continue
         rel = os.path.relpath(f) if not f.startswith("\\\\") else f
         try:
-            new = read_data_file(f)
+            raw = read_raw_data_file(f)
         except DataError as exc:
             errored += 1
             if warn:
                 warn(str(exc), "couldnt-combine")
             continue
-        digest = _content_hash(new)
-        if digest in seen:
+        if raw.digest in seen:
             skipped += 1
             if debug:
                 debug(f"Skipping duplicate data {rel}")
         else:
-            seen.add(digest)
-            try:
-                data.update(new, map_path=map_path)
-            except DataError:
-                theirs, ours = ("branch", "line") if new.has_arcs() else ("line", "branch")
-                raise DataError(
-                    f"Can't combine {theirs} data from {f!r} with {ours} data: "
-                    "measure every run with the same --branch setting"
-                ) from None
+            seen.add(raw.digest)
+            theirs = "branch" if raw.has_arcs else "line"
+            if raw.paths:
+                if kind is not None and kind != theirs:
+                    raise DataError(
+                        f"Can't combine {theirs} data from {f!r} with {kind} data: "
+                        "measure every run with the same --branch setting"
+                    )
+                kind = theirs
+            for path, ctx, blob in raw.lines:
+                key = (remap(path), ctx)
+                line_acc[key] = line_acc.get(key, 0) | int.from_bytes(blob, "little")
+            for path, ctx, blob in raw.arcs:
+                arc_acc.setdefault((remap(path), ctx), set()).update(_unpack_arcs(blob))
+            measured.update(remap(p) for p in raw.paths)
+            tracers.update({remap(p): t for p, t in raw.tracers.items()})
             combined += 1
             if debug:
                 debug(f"Combined data file {rel}")
@@ -114,6 +115,20 @@ def combine_parallel_data(
             except OSError as exc:
                 if warn:
                     warn(f"Couldn't remove combined data file {f!r}: {exc.strerror}", "couldnt-remove")
+    if kind is not None:
+        data.set_kind(arcs=kind == "branch")
+    context = data.current_context
+    try:
+        for (path, ctx), bits in line_acc.items():
+            data.set_context(ctx)
+            data.add_lines({path: numbits_to_nums(bits.to_bytes((bits.bit_length() + 7) // 8, "little"))})
+        for (path, ctx), arcs in arc_acc.items():
+            data.set_context(ctx)
+            data.add_arcs({path: arcs})
+    finally:
+        data.set_context(context)
+    data.touch_files(sorted(measured))
+    data.add_file_tracers(tracers)
     if strict and not combined:
         raise NoDataError("No usable data files")
     if message and (combined + skipped + errored):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime
 import glob
+import hashlib
 import os
 import random
 import socket
@@ -128,6 +129,8 @@ class CoverageData:
         self._has_lines = False
         self._has_arcs = False
         self.meta: dict[str, str] = {}
+        #: For data read from a file: a digest of what it measured (see read_data_file).
+        self.content_digest: str | None = None
 
     def __repr__(self) -> str:
         return f"<CoverageData {self.data_filename()!r} files={len(self.measured_files())}>"
@@ -147,6 +150,11 @@ class CoverageData:
 
     # -- adding -------------------------------------------------------------
 
+    @property
+    def current_context(self) -> str:
+        """The context what is added now is recorded under ("" is the default)."""
+        return self._context
+
     def set_context(self, context: str | None) -> None:
         """Record what is added from now on under ``context`` ("" or None: the default)."""
         self._context = context or ""
@@ -160,6 +168,13 @@ class CoverageData:
             self._has_arcs = True
         else:
             self._has_lines = True
+
+    def set_kind(self, arcs: bool) -> None:
+        """Declare that this data holds arcs (True) or lines (False).
+
+        :raises DataError: it already holds the other kind.
+        """
+        self._choose(arcs=arcs)
 
     def add_lines(self, line_data: Mapping[str, Collection[int]]) -> None:
         """Add executed lines: ``{filename: iterable of 1-based line numbers}``."""
@@ -378,14 +393,35 @@ class CoverageData:
         db.execute("COMMIT")
 
 
-def read_data_file(filename: str) -> CoverageData:
-    """Read one data file into a new :class:`CoverageData`.
+class RawData:
+    """One data file's contents as stored (packed), for fast merging.
+
+    :ivar has_arcs: arc data (True) or line data.
+    :ivar meta: the ``meta`` table.
+    :ivar lines: ``[(path, context, numbits), ...]``.
+    :ivar arcs: ``[(path, context, packed pairs), ...]``.
+    :ivar paths: every measured file, including those with nothing executed.
+    :ivar tracers: ``{path: file tracer}``.
+    :ivar digest: a digest of what was measured (not when or by whom), so that
+        combine counts identical inputs once.
+    """
+
+    def __init__(self) -> None:
+        self.has_arcs = False
+        self.meta: dict[str, str] = {}
+        self.lines: list[tuple[str, str, bytes]] = []
+        self.arcs: list[tuple[str, str, bytes]] = []
+        self.paths: list[str] = []
+        self.tracers: dict[str, str] = {}
+        self.digest = ""
+
+
+def read_raw_data_file(filename: str) -> RawData:
+    """Read one data file without unpacking it.
 
     :raises DataError: naming the file: not a database, not covcore's (e.g. a
         coverage.py data file), another schema version, or corrupt.
     """
-    data = CoverageData(basename=filename, no_disk=True)
-    data._filename = filename
     try:
         if os.path.getsize(filename) == 0:
             raise DataError(f"Couldn't use data file {filename!r}: the file is empty")
@@ -396,6 +432,7 @@ def read_data_file(filename: str) -> CoverageData:
         con = sqlite3.connect(uri, uri=True)
     except sqlite3.Error as exc:
         raise DataError(f"Couldn't use data file {filename!r}: {exc}") from None
+    raw = RawData()
     try:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "covcore_schema" not in tables:
@@ -412,23 +449,51 @@ def read_data_file(filename: str) -> CoverageData:
                 f"Data file {filename!r} has schema version {version}, "
                 f"but this covcore reads version {SCHEMA_VERSION}"
             )
-        data.meta = dict(con.execute("SELECT key, value FROM meta"))
+        raw.meta = dict(con.execute("SELECT key, value FROM meta"))
+        raw.has_arcs = raw.meta.get("has_arcs") == "1"
         paths = dict(con.execute("SELECT id, path FROM file"))
         contexts = dict(con.execute("SELECT id, context FROM context"))
-        for fid, cid, numbits in con.execute("SELECT file_id, context_id, numbits FROM line_bits"):
-            data._lines.setdefault(paths[fid], {})[contexts[cid]] = set(numbits_to_nums(numbits))
-        for fid, cid, pairs in con.execute("SELECT file_id, context_id, pairs FROM arc_pairs"):
-            data._arcs.setdefault(paths[fid], {})[contexts[cid]] = _unpack_arcs(pairs)
-        data._tracers = {paths[fid]: t for fid, t in con.execute("SELECT file_id, tracer FROM tracer")}
-        data._has_arcs = data.meta.get("has_arcs") == "1"
-        data._has_lines = not data._has_arcs and bool(paths)
-        # Files measured with nothing executed.
-        for path in paths.values():
-            (data._arcs if data._has_arcs else data._lines).setdefault(path, {})
+        raw.paths = sorted(paths.values())
+        raw.lines = [(paths[f], contexts[c], b) for f, c, b in con.execute(
+            "SELECT file_id, context_id, numbits FROM line_bits")]
+        raw.arcs = [(paths[f], contexts[c], b) for f, c, b in con.execute(
+            "SELECT file_id, context_id, pairs FROM arc_pairs")]
+        raw.tracers = {paths[fid]: t for fid, t in con.execute("SELECT file_id, tracer FROM tracer")}
     except sqlite3.Error as exc:
         raise DataError(f"Couldn't use data file {filename!r}: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"Couldn't use data file {filename!r}: inconsistent contents ({exc})") from None
     finally:
         con.close()
+    digest = hashlib.sha256(b"arcs" if raw.has_arcs else b"lines")
+    for path, ctx, blob in sorted(raw.lines + raw.arcs):
+        digest.update(f"{path}\0{ctx}\0{len(blob)}\0".encode("utf-8", "surrogateescape"))
+        digest.update(blob)
+    for path in raw.paths:
+        digest.update(path.encode("utf-8", "surrogateescape") + b"\1")
+    raw.digest = digest.hexdigest()
+    return raw
+
+
+def read_data_file(filename: str) -> CoverageData:
+    """Read one data file into a new :class:`CoverageData`.
+
+    :raises DataError: naming the file: not a database, not covcore's (e.g. a
+        coverage.py data file), another schema version, or corrupt.
+    """
+    raw = read_raw_data_file(filename)
+    data = CoverageData(basename=filename, no_disk=True)
+    data._filename = filename
+    data.meta = raw.meta
+    data.content_digest = raw.digest
+    for path, ctx, numbits in raw.lines:
+        data._lines.setdefault(path, {})[ctx] = set(numbits_to_nums(numbits))
+    for path, ctx, pairs in raw.arcs:
+        data._arcs.setdefault(path, {})[ctx] = _unpack_arcs(pairs)
+    data._tracers = raw.tracers
+    data._has_arcs = raw.has_arcs
+    data._has_lines = not raw.has_arcs and bool(raw.paths)
+    # Files measured with nothing executed.
+    for path in raw.paths:
+        (data._arcs if raw.has_arcs else data._lines).setdefault(path, {})
     return data

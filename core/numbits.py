@@ -29,15 +29,19 @@ def nums_to_numbits(nums: Iterable[int]) -> bytes:
     return bytes(bits)
 
 
+#: For each byte value, the positions of its set bits.
+_BITS = [tuple(bit for bit in range(8) if value & (1 << bit)) for value in range(256)]
+
+
 def numbits_to_nums(numbits: bytes) -> list[int]:
     """Unpack numbits into a sorted list of line numbers."""
-    nums = []
+    nums: list[int] = []
+    extend = nums.extend
+    bits = _BITS
     for byte_i, byte in enumerate(numbits):
         if byte:
             base = byte_i << 3
-            for bit_i in range(8):
-                if byte & (1 << bit_i):
-                    nums.append(base + bit_i)
+            extend([base + bit for bit in bits[byte]])
     return nums
 
 
