@@ -329,3 +329,24 @@ def test_execv_patch_saves_before_exec(tmp_path):
     assert (res.rc, res.out) == (0, "first\nsecond\n"), res
     assert covcore("combine", cwd=tmp_path).rc == 0
     assert _report_lines(tmp_path) == {"first.py": ["3", "0", "100%"], "second.py": ["1", "0", "100%"]}
+
+
+def test_many_concurrent_writers(tmp_path):
+    write(tmp_path / "w.py", """\
+        import sys
+        n = int(sys.argv[1])
+        if n % 2:
+            odd = True
+        else:
+            even = True
+        for i in range(n):
+            pass
+    """)
+    procs = [subprocess.Popen([sys.executable, "-m", "covcore", "run", "-p", "w.py", str(i)], cwd=tmp_path,
+                              env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in range(12)]
+    assert [p.wait(timeout=120) for p in procs] == [0] * 12
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith(".covcore.")]) == 12
+    res = covcore("combine", cwd=tmp_path)
+    assert res.rc == 0 and res.out.startswith("Combined "), res
+    assert _report_lines(tmp_path) == {"w.py": ["7", "0", "100%"]}
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".covcore")] == [".covcore"]
