@@ -24,9 +24,10 @@ __all__ = [
     "NoSource",
     "NotPython",
     "__version__",
+    "process_startup",
 ]
 
-_LAZY = {"Coverage": "covcore.session", "CoverageData": "covcore.data"}
+_LAZY = {"Coverage": "covcore.session", "CoverageData": "covcore.data", "process_startup": "covcore.process"}
 
 
 def __getattr__(name: str) -> Any:

@@ -350,3 +350,24 @@ def test_many_concurrent_writers(tmp_path):
     assert res.rc == 0 and res.out.startswith("Combined "), res
     assert _report_lines(tmp_path) == {"w.py": ["7", "0", "100%"]}
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".covcore")] == [".covcore"]
+
+
+def test_process_startup_api(tmp_path):
+    write(tmp_path / ".covcorerc", "[run]\nsource = .\n")
+    write(tmp_path / "prog.py", """\
+        import covcore
+        print(covcore.process_startup())
+        def later():
+            return 1
+        later()
+    """)
+    # No variable: nothing starts.
+    proc = subprocess.run([sys.executable, "prog.py"], cwd=tmp_path, env=clean_env(), capture_output=True, text=True)
+    assert (proc.returncode, proc.stdout) == (0, "None\n")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".covcore.")]
+    # With it, covcore.pth already started measuring at interpreter start: a second call does nothing.
+    env = clean_env(COVCORE_PROCESS_START=str(tmp_path / ".covcorerc"))
+    proc = subprocess.run([sys.executable, "prog.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert (proc.returncode, proc.stdout) == (0, "None\n"), proc.stderr
+    assert covcore("combine", cwd=tmp_path).rc == 0
+    assert _report_lines(tmp_path) == {"prog.py": ["5", "0", "100%"]}
