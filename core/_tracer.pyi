@@ -36,7 +36,10 @@ class CTracer:
     def reset_activity(self) -> None: ...
 
 class SysMonTracer:
-    """A PEP 669 ``sys.monitoring`` tracer (Python 3.12+, every thread; lines only)."""
+    """A PEP 669 ``sys.monitoring`` tracer (Python 3.12+, every thread).
+
+    In branch mode, read its arcs with :func:`covcore.bytecode.resolve_arcs`.
+    """
 
     name: ClassVar[str]
     process_wide: ClassVar[bool]
@@ -55,3 +58,4 @@ class SysMonTracer:
     def restart(self) -> None: ...
     def activity(self) -> bool: ...
     def reset_activity(self) -> None: ...
+    def event_counts(self) -> Dict[str, int]: ...

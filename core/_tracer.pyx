@@ -8,7 +8,11 @@ Two backends live here, both satisfying :class:`covcore.types.Tracer`:
   ``PY_START``/``PY_RESUME`` callback per code object decides whether its file
   is measured and turns on *local* ``LINE`` events for measured code only;
   every ``LINE`` callback records its line and returns ``DISABLE``, so each
-  (code object, line) costs one callback per session.
+  (code object, line) costs one callback per session.  In branch mode it
+  also uses ``BRANCH``, ``JUMP``, ``PY_RETURN`` and ``PY_UNWIND``, guided by
+  a per-code-object analysis of the bytecode (:mod:`covcore.bytecode`), and
+  every callback but ``PY_UNWIND``'s turns itself off once it can record
+  nothing new (see "Branch mode" above :class:`SysMonTracer`).
 
 * :class:`CTracer` (every supported version) is a C trace function installed
   with ``PyEval_SetTrace`` for the current thread.
@@ -203,6 +207,7 @@ cdef extern from *:
     void PyEval_SetTrace(covcore_tracefunc func, PyObject* obj)
     void covcore_clear_trace()
     unsigned long PyThread_get_thread_ident()
+    PyFrameObject* PyEval_GetFrame()
 
     int covcore_direct_frames
     Py_ssize_t covcore_extra_index
@@ -262,6 +267,17 @@ CODE_EXTRA = covcore_extra_index >= 0
 
 # -- per code object state --------------------------------------------------
 
+cdef struct BranchLoc:
+    # A BRANCH location (SysMonTracer, branch mode): its two destinations
+    # (fall-through, jump), the arc each records (borrowed from the CodeMap,
+    # NULL: none), and which directions only the BRANCH event can record.
+    int dest0
+    int dest1
+    PyObject *arc0
+    PyObject *arc1
+    unsigned char need
+
+
 @cython.final
 cdef class CodeState:
     """What a tracer knows about one code object (see the module docstring)."""
@@ -291,6 +307,25 @@ cdef class CodeState:
     cdef object code_ref
     # The tracer whose `states` list holds this state (identity only).
     cdef void *lister
+    # SysMonTracer, branch mode: what each event records (see
+    # covcore.bytecode.CodeMap).  Depends only on the code object, so it is
+    # computed once and kept across epochs and tracers; only `bseen` (the
+    # directions seen at each BRANCH location) belongs to an epoch.
+    cdef object cmap            # the CodeMap, or None before it is made
+    cdef dict line_records      # offset -> arcs recorded by LINE there
+    cdef dict jump_arcs         # offset -> arc recorded by JUMP there
+    cdef dict return_arcs       # offset -> arc recorded by PY_RETURN there
+    cdef dict resume_arcs       # offset -> arcs recorded by PY_RESUME there
+    cdef int *bslot             # per code unit: index into blocs, or -1
+    cdef BranchLoc *blocs
+    cdef Py_ssize_t nbranch
+    cdef Py_ssize_t nunits      # code units in co_code
+    cdef int *unwind_lines      # per code unit: current line, 0 = unknown
+    cdef bint need_branch       # does some BRANCH location need its event?
+    cdef unsigned char *bseen   # per BRANCH location: directions seen (epoch)
+    cdef dict crumb_lines       # LINE offset -> arc of its arrival without a crumb
+    cdef dict crumb_jumps       # JUMP offset -> the LINE offset it leaves a crumb for
+    cdef set crumb_done         # crumb LINE offsets whose arc was recorded (epoch)
 
     def __cinit__(self):
         self.left = -1
@@ -298,6 +333,10 @@ cdef class CodeState:
     def __dealloc__(self):
         PyMem_Free(self.seen)
         PyMem_Free(self.arcs)
+        PyMem_Free(self.bslot)
+        PyMem_Free(self.blocs)
+        PyMem_Free(self.unwind_lines)
+        PyMem_Free(self.bseen)
 
     cdef void release(self):
         """Forget everything (invalid until re-initialised)."""
@@ -317,6 +356,11 @@ cdef class CodeState:
         self.arcs = NULL
         self.arcs_mask = 0
         self.arcs_used = 0
+        # The code map stays (it only depends on the code object); the
+        # directions seen are forgotten.
+        if self.bseen != NULL and self.nbranch > 0:
+            memset(self.bseen, 0, self.nbranch)
+        self.crumb_done = None
 
     def __repr__(self):
         return "<CodeState measured=%r left=%d epoch=%d>" % (self.measured, self.left, self.epoch)
@@ -872,25 +916,103 @@ cdef int _record_arc(_TracerBase t, CodeState cs, int l1, int l2) except -1:
 
 # -- SysMonTracer ---------------------------------------------------------------
 
-# How arcs will come to SysMonTracer (branch mode; not implemented yet, the
-# collector uses CTracer for branch coverage until then):
+# Branch mode (how SysMonTracer finds the arcs settrace tracers record, with
+# events that turn themselves off; the bytecode side is covcore.bytecode):
 #
-# * keep PY_START as now; for measured code turn on local LINE, BRANCH (3.12,
-#   3.13; BRANCH_LEFT/BRANCH_RIGHT on 3.14+), JUMP and PY_RETURN/PY_YIELD events;
-# * per code object build once, lazily, an offset -> line map from co_lines()
-#   (stored in its CodeState), so a BRANCH/JUMP event (code, src_offset,
-#   dest_offset) becomes the arc (line(src), line(dest));
-# * a BRANCH location has two directions: it may only return DISABLE once both
-#   have been seen, so keep per location a 2-bit "taken / not taken" mask in
-#   the CodeState and disable it when the mask is full (JUMP and LINE
-#   locations have one outcome and can be disabled at once);
-# * entry and exit arcs: (-co_firstlineno, first line) from the first LINE of
-#   a PY_START, (line(offset), -co_firstlineno) from PY_RETURN (and from
-#   PY_UNWIND, which cannot be disabled, so only while the code is measured);
-#   PY_YIELD/PY_RESUME give no arc, like the settrace tracers;
-# * results must equal CTracer's arcs (tests compare every backend).
+# * PY_START/PY_RESUME (global, DISABLEd per location) decide once per code
+#   object; measured code gets local LINE, JUMP, PY_RETURN, and BRANCH only if
+#   one of its conditional jumps needs it.  PY_UNWIND is global and can't be
+#   disabled: its callback is a code-extra read for unmeasured code.
+# * Per code object, once: covcore.bytecode.analyze() says what each event
+#   location records (kept in the CodeState as dicts, and C arrays for BRANCH,
+#   the only event that may fire repeatedly).
+# * LINE (offset from the frame) records the self-arc (line, line), the arc
+#   into the line when only one line can lead there, and claims; DISABLE.
+# * BRANCH records the arc of the direction taken; DISABLE once every
+#   direction no other event records was seen (bseen, reset per epoch).
+# * A LINE reached by jumps and by one line's conditional jumps only (a
+#   loop's exit and its breaks) needs no BRANCH event: each JUMP there leaves
+#   a per-thread crumb for the LINE right after it, and a LINE without one
+#   came from that line.  They stay on until that has happened once.
+# * JUMP, PY_RETURN record their arc; DISABLE.  PY_RESUME records claims for
+#   what follows a yield.  PY_UNWIND records (current line, -co_firstlineno)
+#   unless a generator is being closed at a yield (as CTracer).
+# * Frames already running at start() (in any thread) behave as CTracer's
+#   adopted frames: their first LINE records no arc into it, and nothing is
+#   recorded for them before it.
+# * What is recorded must be read with covcore.bytecode.resolve_arcs().
+
+from covcore.bytecode import analyze as _analyze, CodeMap as _CodeMap
 
 cdef object _sysmon = getattr(sys, "monitoring", None)
+
+
+cdef int _build_code_map(_TracerBase t, CodeState cs, object code) except -1:
+    """Analyse `code` once (see covcore.bytecode) and keep the result in cs."""
+    cdef Py_ssize_t n, i, k
+    cdef BranchLoc *b
+    try:
+        cm = _analyze(code)
+    except Exception as exc:
+        # Never expected; measure the code's lines and returns at least.
+        if t.warn is not None:
+            t.warn(
+                "Couldn't analyse the bytecode of %s (%s line %d), its branches may be "
+                "wrong: %s: %s"
+                % (code.co_name, code.co_filename, code.co_firstlineno, type(exc).__name__, exc),
+                "trace-changed",
+            )
+        cm = _CodeMap()
+        cm.first_line = code.co_firstlineno
+    if cs.cmap is not None:
+        # Another thread ran while analyze() did (it is Python code) and
+        # finished first: its result stands.
+        return 0
+    n = len(code.co_code) // 2
+    cs.line_records = cm.line_records
+    cs.jump_arcs = cm.jumps
+    cs.return_arcs = cm.returns
+    cs.resume_arcs = cm.resumes if cm.resumes else None
+    cs.bslot = <int *>PyMem_Malloc((n + 1) * sizeof(int))
+    cs.unwind_lines = <int *>PyMem_Malloc((n + 1) * sizeof(int))
+    nb = len(cm.branches)
+    cs.blocs = <BranchLoc *>PyMem_Malloc((nb + 1) * sizeof(BranchLoc))
+    cs.bseen = <unsigned char *>PyMem_Malloc(nb + 1)
+    if cs.bslot == NULL or cs.unwind_lines == NULL or cs.blocs == NULL or cs.bseen == NULL:
+        raise MemoryError()
+    cs.nunits = n
+    cs.nbranch = nb
+    memset(cs.bseen, 0, nb + 1)
+    for i in range(n + 1):
+        cs.bslot[i] = -1
+        cs.unwind_lines[i] = 0
+    units = cm.unwind_lines
+    for i in range(min(n, len(units))):
+        cs.unwind_lines[i] = units[i]
+    k = 0
+    for off, info in cm.branches.items():
+        b = &cs.blocs[k]
+        b.dest0 = info[0]
+        b.arc0 = <PyObject *>info[1] if info[1] is not None else NULL
+        b.dest1 = info[2]
+        b.arc1 = <PyObject *>info[3] if info[3] is not None else NULL
+        b.need = info[4]
+        if 0 <= off // 2 < n:
+            cs.bslot[off // 2] = <int>k
+        k += 1
+    cs.need_branch = cm.need_branch
+    cs.crumb_lines = cm.crumb_lines if cm.crumb_lines else None
+    cs.crumb_jumps = cm.crumb_jumps if cm.crumb_jumps else None
+    cs.cmap = cm     # keeps the arcs borrowed by blocs alive
+    return 0
+
+
+cdef inline int _add_arcs(CodeState cs, object arcs) except -1:
+    """Add each arc of the tuple `arcs` to the file's set."""
+    cdef Py_ssize_t i
+    for i in range(len(<tuple>arcs)):
+        PySet_Add(cs.file_data, (<tuple>arcs)[i])
+    return 0
 
 
 @cython.final
@@ -898,6 +1020,9 @@ cdef class SysMonTracer(_TracerBase):
     """PEP 669 (``sys.monitoring``) tracer, Python 3.12+; measures every thread.
 
     ``SysMonTracer(data, should_trace, should_trace_cache, *, branch=False, warn=None)``
+
+    In branch mode, what it records must be read with
+    :func:`covcore.bytecode.resolve_arcs` (self-arcs, claims).
     """
 
     name = "sysmon"
@@ -907,13 +1032,21 @@ cdef class SysMonTracer(_TracerBase):
     cdef object _disable
     cdef object _set_local_events
     cdef int _ev_line
+    cdef int _ev_local_arcs     # LINE | JUMP | PY_RETURN
+    cdef int _ev_branch
     cdef dict _local_codes      # id(code) -> code with local events set by us
+    cdef dict _adopted          # id(frame) -> frame running at start() (branch)
+    cdef dict _crumbs           # thread id -> (id(code), LINE offset) of its last crumb JUMP
     cdef object _cb_start
     cdef object _cb_line
+    cdef object _cb_branch
+    cdef object _cb_jump
+    cdef object _cb_return
+    cdef object _cb_unwind
+    # How many callbacks of each kind ran (see event_counts()).
+    cdef long n_start, n_line, n_branch, n_jump, n_return, n_unwind
 
     def __init__(self, data, should_trace, should_trace_cache, *, branch=False, warn=None):
-        if branch:
-            raise NotImplementedError("sysmon arcs: see the branch-coverage issue")
         if _sysmon is None:
             raise CovcoreError(
                 "The sysmon tracer needs sys.monitoring (Python 3.12+), not Python %d.%d"
@@ -924,33 +1057,201 @@ cdef class SysMonTracer(_TracerBase):
         self.tool_id = -1
         self._disable = _sysmon.DISABLE
         self._set_local_events = _sysmon.set_local_events
-        self._ev_line = _sysmon.events.LINE
+        ev = _sysmon.events
+        self._ev_line = ev.LINE
+        self._ev_local_arcs = ev.LINE | ev.JUMP | ev.PY_RETURN
+        self._ev_branch = ev.BRANCH
         self._local_codes = {}
+        self._adopted = {}
+        self._crumbs = {}
         self._cb_start = self._py_start
-        self._cb_line = self._line
+        self._cb_line = self._line_arcs if self.branch else self._line
+        self._cb_branch = self._branch_event
+        self._cb_jump = self._jump_event
+        self._cb_return = self._return_event
+        self._cb_unwind = self._unwind_event
 
-    cdef int _enable_code(self, object code) except -1:
-        self._set_local_events(self.tool_id, code, self._ev_line)
+    cdef int _enable_code(self, object code, CodeState cs) except -1:
+        cdef int events = self._ev_line
+        if self.branch:
+            if cs.cmap is None:
+                _build_code_map(self, cs, code)
+            events = self._ev_local_arcs
+            if cs.need_branch:
+                events |= self._ev_branch
+        self._set_local_events(self.tool_id, code, events)
         self._local_codes[id(code)] = code
         return 0
 
-    def _py_start(self, code, offset):
+    cdef inline bint _adopted_frame(self, bint forget):
+        """Is the running frame one that was already running at start()?"""
+        cdef PyFrameObject *frame = PyEval_GetFrame()
+        key = id(<object>frame) if frame != NULL else 0
+        if key in self._adopted:
+            if forget:
+                del self._adopted[key]
+            return True
+        return False
+
+    def _py_start(self, code, int offset):
         """PY_START / PY_RESUME: decide once per code object, then DISABLE."""
         cdef CodeState cs = _lookup(self, <PyObject *>code)
+        self.n_start += 1
         if cs.measured:
             self.active = True
             if cs.local_epoch != _epoch and self.started:
                 cs.local_epoch = _epoch
-                self._enable_code(code)
+                self._enable_code(code, cs)
+            if self.branch and cs.resume_arcs is not None:
+                arcs = cs.resume_arcs.get(offset)
+                if arcs is not None:
+                    if self._adopted and self._adopted_frame(False):
+                        return None
+                    _add_arcs(cs, arcs)
         return self._disable
 
     def _line(self, code, line):
-        """LINE (local, measured code only): record, then DISABLE."""
+        """LINE (line mode; local, measured code only): record, then DISABLE."""
         cdef CodeState cs = _lookup(self, <PyObject *>code)
+        self.n_line += 1
         if cs.measured:
             PySet_Add(cs.file_data, line)
             self.active = True
         return self._disable
+
+    def _line_arcs(self, code, int line):
+        """LINE (branch mode): record what this location stands for, DISABLE."""
+        cdef CodeState cs = _lookup(self, <PyObject *>code)
+        cdef PyFrameObject *frame
+        cdef int offset
+        self.n_line += 1
+        if not cs.measured:
+            return self._disable
+        if cs.cmap is None:
+            _build_code_map(self, cs, code)
+        self.active = True
+        if self._adopted and self._adopted_frame(True):
+            # Its first line after start(): no arc into it (as CTracer).
+            PySet_Add(cs.file_data, (line, line))
+            return None
+        frame = PyEval_GetFrame()
+        offset = covcore_frame_lasti(frame) if frame != NULL else -1
+        arcs = cs.line_records.get(offset)
+        if arcs is None:
+            PySet_Add(cs.file_data, (line, line))
+        else:
+            _add_arcs(cs, arcs)
+        if cs.crumb_lines is not None:
+            arc = cs.crumb_lines.get(offset)
+            if arc is not None:
+                crumb = self._crumbs.pop(PyThread_get_thread_ident(), None)
+                if crumb is not None and crumb == (id(code), offset):
+                    # Came by a JUMP, which recorded its arc: stay on until
+                    # the one other way here is seen.
+                    return None
+                PySet_Add(cs.file_data, arc)
+                if cs.crumb_done is None:
+                    cs.crumb_done = set()
+                cs.crumb_done.add(offset)
+        return self._disable
+
+    def _branch_event(self, code, int src, int dst):
+        """BRANCH: record the direction's arc; DISABLE once nothing is left to learn."""
+        cdef CodeState cs = _lookup(self, <PyObject *>code)
+        cdef BranchLoc *b
+        cdef int k
+        cdef unsigned char bit, seen
+        cdef PyObject *arc
+        self.n_branch += 1
+        if not cs.measured:
+            return self._disable
+        if cs.cmap is None:
+            _build_code_map(self, cs, code)
+        if src < 0 or (src >> 1) >= cs.nunits:
+            return self._disable
+        k = cs.bslot[src >> 1]
+        if k < 0:
+            return self._disable
+        b = &cs.blocs[k]
+        if dst == b.dest0:
+            bit = 1
+            arc = b.arc0
+        elif dst == b.dest1:
+            bit = 2
+            arc = b.arc1
+        else:
+            return None
+        seen = cs.bseen[k]
+        if not (seen & bit):
+            if self._adopted and self._adopted_frame(False):
+                return None
+            if arc != NULL:
+                PySet_Add(cs.file_data, <object>arc)
+                self.active = True
+            seen |= bit
+            cs.bseen[k] = seen
+        if ((seen | ~b.need) & 3) == 3:
+            return self._disable
+        return None
+
+    def _jump_event(self, code, int src, int dst):
+        """JUMP: record the arc of this jump, then DISABLE."""
+        cdef CodeState cs = _lookup(self, <PyObject *>code)
+        self.n_jump += 1
+        if cs.measured:
+            if cs.cmap is None:
+                _build_code_map(self, cs, code)
+            arc = cs.jump_arcs.get(src)
+            if arc is not None:
+                if self._adopted and self._adopted_frame(False):
+                    return None
+                PySet_Add(cs.file_data, arc)
+                self.active = True
+            if cs.crumb_jumps is not None:
+                target = cs.crumb_jumps.get(src)
+                if target is not None and (cs.crumb_done is None or target not in cs.crumb_done):
+                    # Tell the LINE right after this jump where it came from.
+                    self._crumbs[PyThread_get_thread_ident()] = (id(code), target)
+                    return None
+        return self._disable
+
+    def _return_event(self, code, int offset, retval):
+        """PY_RETURN: record the exit arc, then DISABLE."""
+        cdef CodeState cs = _lookup(self, <PyObject *>code)
+        self.n_return += 1
+        if cs.measured:
+            if cs.cmap is None:
+                _build_code_map(self, cs, code)
+            arc = cs.return_arcs.get(offset)
+            if arc is not None:
+                if self._adopted and self._adopted_frame(True):
+                    return None
+                PySet_Add(cs.file_data, arc)
+                self.active = True
+        return self._disable
+
+    def _unwind_event(self, code, int offset, exc):
+        """PY_UNWIND (global, can't be disabled): an exception leaves a frame."""
+        cdef CodeState cs = _lookup(self, <PyObject *>code)
+        cdef PyFrameObject *frame
+        cdef int line
+        self.n_unwind += 1
+        if not cs.measured or cs.cmap is None:
+            return None
+        if offset < 0 or (offset >> 1) >= cs.nunits:
+            return None
+        line = cs.unwind_lines[offset >> 1]
+        if line == 0:
+            return None
+        if self._adopted and self._adopted_frame(True):
+            return None
+        if cs.is_gen:
+            # A generator closed at a yield: not a return (as CTracer).
+            frame = PyEval_GetFrame()
+            if frame != NULL and not _real_return(cs, frame):
+                return None
+        _record_arc(self, cs, line, -cs.first_line)
+        return None
 
     def start(self):
         """Start measuring every thread; running frames from their next line."""
@@ -975,6 +1276,7 @@ cdef class SysMonTracer(_TracerBase):
         self.tool_id = tool_id
         _epoch += 1
         self._local_codes = {}
+        self._adopted = {}
         self.started = True
         events = mon.events
         try:
@@ -985,14 +1287,24 @@ cdef class SysMonTracer(_TracerBase):
                 while frame is not None:
                     code = frame.f_code
                     cs = _lookup(self, <PyObject *>code)
-                    if cs.measured and cs.local_epoch != _epoch:
-                        cs.local_epoch = _epoch
-                        self._enable_code(code)
+                    if cs.measured:
+                        if cs.local_epoch != _epoch:
+                            cs.local_epoch = _epoch
+                            self._enable_code(code, cs)
+                        if self.branch:
+                            self._adopted[id(frame)] = frame
                     frame = frame.f_back
             mon.register_callback(tool_id, events.PY_START, self._cb_start)
             mon.register_callback(tool_id, events.PY_RESUME, self._cb_start)
             mon.register_callback(tool_id, events.LINE, self._cb_line)
-            mon.set_events(tool_id, events.PY_START | events.PY_RESUME)
+            wanted = events.PY_START | events.PY_RESUME
+            if self.branch:
+                mon.register_callback(tool_id, events.BRANCH, self._cb_branch)
+                mon.register_callback(tool_id, events.JUMP, self._cb_jump)
+                mon.register_callback(tool_id, events.PY_RETURN, self._cb_return)
+                mon.register_callback(tool_id, events.PY_UNWIND, self._cb_unwind)
+                wanted |= events.PY_UNWIND
+            mon.set_events(tool_id, wanted)
             # Locations DISABLEd by an earlier session must fire again.
             mon.restart_events()
         except BaseException:
@@ -1009,15 +1321,19 @@ cdef class SysMonTracer(_TracerBase):
                 mon.set_events(tool_id, 0)
                 for code in self._local_codes.values():
                     mon.set_local_events(tool_id, code, 0)
-                mon.register_callback(tool_id, events.PY_START, None)
-                mon.register_callback(tool_id, events.PY_RESUME, None)
-                mon.register_callback(tool_id, events.LINE, None)
+                for event in (
+                    events.PY_START, events.PY_RESUME, events.LINE, events.BRANCH,
+                    events.JUMP, events.PY_RETURN, events.PY_UNWIND,
+                ):
+                    mon.register_callback(tool_id, event, None)
                 clear = getattr(mon, "clear_tool_id", None)
                 if clear is not None:
                     clear(tool_id)
                 mon.free_tool_id(tool_id)
         finally:
             self._local_codes = {}
+            self._adopted = {}
+            self._crumbs = {}
             self.tool_id = -1
 
     def stop(self):
@@ -1036,7 +1352,20 @@ cdef class SysMonTracer(_TracerBase):
             )
 
     def restart(self):
-        """Record every line again from now on, into the current data sets."""
+        """Record every line (arc) again from now on, into the current data sets."""
         global _epoch
         _epoch += 1
         _sysmon.restart_events()
+
+    def event_counts(self):
+        """How many callbacks of each kind ran since this tracer was made
+        (every thread), for tests and ``--debug``: each callback turns itself
+        off once it can record nothing new, so these stay small."""
+        return {
+            "start": self.n_start,
+            "line": self.n_line,
+            "branch": self.n_branch,
+            "jump": self.n_jump,
+            "return": self.n_return,
+            "unwind": self.n_unwind,
+        }

@@ -3,7 +3,8 @@
 Backends:
 
 * ``sysmon``: :class:`covcore._tracer.SysMonTracer`, PEP 669 ``sys.monitoring``
-  (Python 3.12+, compiled extension; lines only for now).
+  (Python 3.12+, compiled extension; lines, and arcs to be read with
+  :func:`covcore.bytecode.resolve_arcs`).
 * ``ctrace``: :class:`covcore._tracer.CTracer`, a C ``PyEval_SetTrace``
   function (compiled extension).
 * ``python``: :class:`covcore.pytracer.PyTracer`, pure-Python ``sys.settrace``.
@@ -11,8 +12,7 @@ Backends:
 Rules of :func:`choose_backend`, in order: the ``COVCORE_CORE`` environment
 variable forces a backend (an unusable choice is a :class:`ConfigError`);
 ``timid`` means ``python``; no extension means ``python``; Python 3.12+ means
-``sysmon``, except in branch mode, which uses ``ctrace`` until sysmon can
-record arcs; otherwise ``ctrace``.
+``sysmon`` (lines or branches); otherwise ``ctrace``.
 """
 
 from __future__ import annotations
@@ -93,11 +93,6 @@ def _forced(value: str, branch: bool) -> Backend:
                 f"{ENV_VAR}=sysmon needs Python 3.12 or later (sys.monitoring), "
                 f"this is Python {sys.version_info[0]}.{sys.version_info[1]}"
             )
-        if branch:
-            raise ConfigError(
-                f"{ENV_VAR}=sysmon can't measure branches: sysmon arcs not yet implemented "
-                f"(use {ENV_VAR}=ctrace)"
-            )
     if name != "python" and _ext is None:
         raise ConfigError(
             f"{ENV_VAR}={name} needs covcore's compiled extension, which could not be "
@@ -118,11 +113,5 @@ def choose_backend(timid: bool = False, branch: bool = False) -> Backend:
             "python", PyTracer, f"covcore's compiled extension is not available ({EXTENSION_ERROR})"
         )
     if HAS_SYSMON:
-        if branch:
-            return Backend(
-                "ctrace",
-                _ext.CTracer,
-                "branch coverage on Python 3.12+: sysmon arcs not yet implemented",
-            )
         return Backend("sysmon", _ext.SysMonTracer, "sys.monitoring is available (Python 3.12+)")
     return Backend("ctrace", _ext.CTracer, "sys.monitoring is not available before Python 3.12")

@@ -1,0 +1,285 @@
+"""Tests of covcore.bytecode: the bytecode facts behind the sysmon branch
+tracer (Python 3.12+), and resolve_arcs(), how its arcs are read (every
+version)."""
+
+from __future__ import annotations
+
+import dis
+import os
+import sys
+import textwrap
+import types
+
+import pytest
+
+from covcore import bytecode
+from covcore.bytecode import CodeMap, analyze, resolve_arcs
+
+needs_sysmon = pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring is 3.12+")
+
+
+# -- resolve_arcs -------------------------------------------------------------
+
+
+def test_resolve_keeps_measured_arcs():
+    measured = {(-1, 1), (1, 2), (2, 3), (2, 4), (4, -1)}
+    possible = {(1, 2), (2, 3), (2, 4), (3, 4), (4, -1)}
+    assert resolve_arcs(measured, possible) == measured
+
+
+def test_resolve_self_arc_to_the_single_destination():
+    # Line 1 has one possible destination (2), which ran: (1, 1) also means
+    # (1, 2).  Line 2 has two: its self-arc stays a self-arc.
+    measured = {(1, 1), (2, 2), (2, 3), (3, 3)}
+    possible = {(1, 2), (2, 3), (2, 4), (3, -1)}
+    assert resolve_arcs(measured, possible) == measured | {(1, 2), (3, -1)}
+
+
+def test_resolve_never_adds_lines():
+    # Line 1's only destination, 2, never ran (line 1 raised): no (1, 2).
+    measured = {(1, 1), (1, -1)}
+    possible = {(1, 2), (2, -1)}
+    assert resolve_arcs(measured, possible) == measured
+
+
+def test_resolve_settrace_data_unchanged():
+    # settrace data (here CTracer's for a one-line loop, line 5) only gains
+    # the resolved arc of its self-arc, which it already has.
+    measured = {(-1, 1), (1, 5), (5, 5), (5, 6), (6, -1)}
+    possible = {(1, 5), (5, 6), (6, -1)}
+    assert resolve_arcs(measured, possible) == measured
+
+
+def test_resolve_accepts_iterables():
+    assert resolve_arcs(iter([(1, 1)]), iter([(1, -1)])) == {(1, 1), (1, -1)}
+    assert resolve_arcs([], []) == set()
+
+
+# -- analyze ------------------------------------------------------------------
+
+
+def code_of(source: str, name: str | None = None) -> types.CodeType:
+    """The code object of function `name` in `source` (or the module's)."""
+    code = compile(textwrap.dedent(source), "prog.py", "exec")
+    if name is None:
+        return code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType) and const.co_name == name:
+            return const
+    raise LookupError(name)
+
+
+def line_arcs(cm: CodeMap) -> set:
+    """Every arc some LINE location records."""
+    return {arc for arcs in cm.line_records.values() for arc in arcs}
+
+
+@needs_sysmon
+def test_if_else_needs_no_branch_event():
+    # Both sides of the if start lines that only line 2 leads to: LINE
+    # records the arcs, the BRANCH event isn't needed.
+    cm = analyze(
+        code_of(
+            """\
+            def f(x):
+                if x:
+                    a = 1
+                else:
+                    a = 2
+                return a
+            """,
+            "f",
+        )
+    )
+    assert cm.first_line == 1
+    assert {(-1, 2), (2, 3), (2, 5)} <= line_arcs(cm)
+    assert {(2, 2), (3, 3), (5, 5), (6, 6)} <= line_arcs(cm)
+    assert not cm.need_branch
+    assert set(cm.returns.values()) == {(6, -1)}
+
+
+@needs_sysmon
+def test_if_without_else_needs_branch_event():
+    # Line 4 is reached from line 2 (x is not None) and from line 3, which
+    # falls through: only the BRANCH event of line 2 can tell (2, 4).
+    cm = analyze(
+        code_of(
+            """\
+            def f(x):
+                if x is None:
+                    x = 0
+                y = x + 1
+                z = y * 2
+                return z
+            """,
+            "f",
+        )
+    )
+    ((dest0, arc0, dest1, arc1, need),) = cm.branches.values()
+    assert {arc0, arc1} == {(2, 3), (2, 4)}
+    assert need == (1 if arc0 == (2, 4) else 2)
+    assert cm.need_branch
+    assert not cm.crumb_lines
+
+
+@needs_sysmon
+def test_loop_exit_shared_with_break_uses_crumbs():
+    # Line 5 is reached from the loop's exit and from the break (the code
+    # after the loop is too long for the compiler to copy it for the break).
+    # The break is a JUMP, which leaves a crumb for LINE at line 5: a LINE
+    # there without one came from the loop's exit.  No BRANCH event needed.
+    cm = analyze(
+        code_of(
+            """\
+            def f(xs):
+                for x in xs:
+                    if x:
+                        break
+                y = x + 1
+                z = y * 2
+                return z
+            """,
+            "f",
+        )
+    )
+    (loop,) = [b for b in cm.branches.values() if (2, 5) in (b[1], b[3])]
+    dest0, arc0, dest1, arc1, need = loop
+    assert arc0 == (2, 3)  # into the body: LINE records it
+    assert arc1 == (2, 5)
+    assert need == 0
+    assert not cm.need_branch
+    assert cm.crumb_lines == {dest1: (2, 5)}
+    ((jump, target),) = cm.crumb_jumps.items()
+    assert target == dest1
+    assert cm.jumps[jump] == (4, 5)
+
+
+@needs_sysmon
+def test_conditions_on_one_line():
+    # `a and b`: the first jump's fall-through leads to the second test, on
+    # the same line: it records nothing.
+    cm = analyze(
+        code_of(
+            """\
+            def f(a, b):
+                if a and b:
+                    return 1
+                return 2
+            """,
+            "f",
+        )
+    )
+    arcs = [(b[1], b[3]) for b in cm.branches.values()]
+    assert len(arcs) == 2
+    assert (None, (2, 4)) in arcs or ((2, 4), None) in arcs
+    assert not cm.need_branch
+
+
+@needs_sysmon
+def test_one_line_definitions_claim_their_arc():
+    # Line 3 runs a lambda too (its exit is also an arc from line 3), and
+    # falls through to line 4, which line 2 also leads to: LINE at line 3
+    # claims (3, 4).
+    cm = analyze(
+        code_of(
+            """\
+            def f(flag):
+                if flag:
+                    g = lambda: 1
+                return flag
+            """,
+            "f",
+        )
+    )
+    assert cm.n_claims == 1
+    assert (3, 4) in line_arcs(cm)
+
+
+@needs_sysmon
+def test_generator_resumes_and_unwinds():
+    code = code_of(
+        """\
+        def gen():
+            yield 1
+            x = 2
+        """,
+        "gen",
+    )
+    cm = analyze(code)
+    assert len(cm.yield_resumes) == 1
+    # Resuming continues from the yield's line: LINE at line 3 records (2, 3).
+    assert (2, 3) in line_arcs(cm)
+    assert len(cm.unwind_lines) == len(code.co_code) // 2
+
+
+@needs_sysmon
+def test_unwind_lines_cover_inline_caches():
+    # An exception leaving the frame in a call is reported at the call's
+    # last inline cache on 3.12: every code unit of the call knows its line.
+    code = code_of(
+        """\
+        def f():
+            g()
+            return 1
+        """,
+        "f",
+    )
+    cm = analyze(code)
+    (call,) = [i for i in dis.get_instructions(code) if i.opname == "CALL"]
+    size = 2 + 2 * bytecode._CACHES[call.opcode]
+    for offset in range(call.offset, call.offset + size, 2):
+        assert cm.unwind_lines[offset // 2] == 2
+
+
+@needs_sysmon
+def test_exception_handlers_start_lines():
+    cm = analyze(
+        code_of(
+            """\
+            def f():
+                try:
+                    g()
+                except KeyError:
+                    return 1
+                return 2
+            """,
+            "f",
+        )
+    )
+    lines_with_events = {arcs[0][0] for arcs in cm.line_records.values()}
+    assert {2, 3, 4, 5, 6} <= lines_with_events
+
+
+def test_parse_exception_table():
+    # (start, length, handler, depth/lasti) as varints, 6 bits each, 0x40
+    # continues, 0x80 marks an entry's start: offsets are in code units.
+    table = bytes([0x80 | 2, 3, 10, 0, 0x80 | 0x40 | 1, 0, 1, 20, 2])
+    assert bytecode._parse_exception_table(table) == [(4, 10, 20), (128, 130, 40)]
+
+
+@needs_sysmon
+def test_analyze_whole_modules():
+    # Every code object of a few sizeable standard modules is analysed without
+    # error, and every BRANCH location knows its two destinations.
+    import argparse
+    import asyncio.base_events
+    import json.decoder
+
+    for module in (argparse, asyncio.base_events, json.decoder, dis):
+        with open(module.__file__, encoding="utf-8") as f:
+            code = compile(f.read(), module.__file__, "exec")
+        todo = [code]
+        while todo:
+            code = todo.pop()
+            todo.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+            cm = analyze(code)
+            for offset, (dest0, arc0, dest1, arc1, need) in cm.branches.items():
+                assert dest0 != dest1
+                assert 0 <= need <= 3
+            assert all(arcs[0][0] == arcs[0][1] for arcs in cm.line_records.values())
+
+
+def test_module_imports_everywhere():
+    # The module is imported on every version (resolve_arcs is used by the
+    # analysis whatever the tracer).
+    assert os.path.basename(bytecode.__file__).startswith("bytecode")
