@@ -60,7 +60,11 @@ def extensions():
     except ImportError:
         sys.stderr.write("WARNING: Cython is not available; building covcore without its C tracer.\n")
         return []
-    ext = Extension("covcore._tracer", ["core/_tracer.pyx"])
+    ext = Extension(
+        "covcore._tracer",
+        ["core/_tracer.pyx"],
+        depends=["core/_tracer_ctrace.pxi", "core/_tracer_arcs.pxi", "core/_tracer_sysmon.pxi"],
+    )
     return cythonize(
         [ext],
         compiler_directives={"language_level": "3", "boundscheck": False, "wraparound": False},

@@ -1,0 +1,457 @@
+# Included by _tracer.pyx (one extension module, split for reading): the sys.monitoring backend, SysMonTracer.
+
+# -- SysMonTracer ---------------------------------------------------------------
+
+# Branch mode (how SysMonTracer finds the arcs settrace tracers record, with
+# events that turn themselves off; the bytecode side is covcore.bytecode):
+#
+# * PY_START/PY_RESUME (global, DISABLEd per location) decide once per code
+#   object; measured code gets local LINE, JUMP, PY_RETURN, and BRANCH only if
+#   one of its conditional jumps needs it.  PY_UNWIND is global and can't be
+#   disabled: its callback is a code-extra read for unmeasured code.
+# * Per code object, once: covcore.bytecode.analyze() says what each event
+#   location records (kept in the CodeState as dicts, and C arrays for BRANCH,
+#   the only event that may fire repeatedly).
+# * LINE (offset from the frame) records the self-arc (line, line), the arc
+#   into the line when only one line can lead there, and claims; DISABLE.
+# * BRANCH records the arc of the direction taken; DISABLE once every
+#   direction no other event records was seen (bseen, reset per epoch).
+# * A LINE reached by jumps and by one line's conditional jumps only (a
+#   loop's exit and its breaks) needs no BRANCH event: each JUMP there leaves
+#   a per-thread crumb for the LINE right after it, and a LINE without one
+#   came from that line.  They stay on until that has happened once.
+# * JUMP, PY_RETURN record their arc; DISABLE.  PY_RESUME records claims for
+#   what follows a yield.  PY_UNWIND records (current line, -co_firstlineno)
+#   unless a generator is being closed at a yield (as CTracer).
+# * Frames already running at start() (in any thread) behave as CTracer's
+#   adopted frames: their first LINE records no arc into it, and nothing is
+#   recorded for them before it.
+# * What is recorded must be read with covcore.bytecode.resolve_arcs().
+
+from covcore.bytecode import analyze as _analyze, CodeMap as _CodeMap
+
+cdef object _sysmon = getattr(sys, "monitoring", None)
+
+
+cdef int _build_code_map(_TracerBase t, CodeState cs, object code) except -1:
+    """Analyse `code` once (see covcore.bytecode) and keep the result in cs."""
+    cdef Py_ssize_t n, i, k
+    cdef BranchLoc *b
+    try:
+        cm = _analyze(code)
+    except Exception as exc:
+        # Never expected; measure the code's lines and returns at least.
+        if t.warn is not None:
+            t.warn(
+                "Couldn't analyse the bytecode of %s (%s line %d), its branches may be "
+                "wrong: %s: %s"
+                % (code.co_name, code.co_filename, code.co_firstlineno, type(exc).__name__, exc),
+                "trace-changed",
+            )
+        cm = _CodeMap()
+        cm.first_line = code.co_firstlineno
+    if cs.cmap is not None:
+        # Another thread ran while analyze() did (it is Python code) and
+        # finished first: its result stands.
+        return 0
+    n = len(code.co_code) // 2
+    cs.line_records = cm.line_records
+    cs.jump_arcs = cm.jumps
+    cs.return_arcs = cm.returns
+    cs.resume_arcs = cm.resumes if cm.resumes else None
+    cs.bslot = <int *>PyMem_Malloc((n + 1) * sizeof(int))
+    cs.unwind_lines = <int *>PyMem_Malloc((n + 1) * sizeof(int))
+    nb = len(cm.branches)
+    cs.blocs = <BranchLoc *>PyMem_Malloc((nb + 1) * sizeof(BranchLoc))
+    cs.bseen = <unsigned char *>PyMem_Malloc(nb + 1)
+    if cs.bslot == NULL or cs.unwind_lines == NULL or cs.blocs == NULL or cs.bseen == NULL:
+        raise MemoryError()
+    cs.nunits = n
+    cs.nbranch = nb
+    memset(cs.bseen, 0, nb + 1)
+    for i in range(n + 1):
+        cs.bslot[i] = -1
+        cs.unwind_lines[i] = 0
+    units = cm.unwind_lines
+    for i in range(min(n, len(units))):
+        cs.unwind_lines[i] = units[i]
+    k = 0
+    for off, info in cm.branches.items():
+        b = &cs.blocs[k]
+        b.dest0 = info[0]
+        b.arc0 = <PyObject *>info[1] if info[1] is not None else NULL
+        b.dest1 = info[2]
+        b.arc1 = <PyObject *>info[3] if info[3] is not None else NULL
+        b.need = info[4]
+        if 0 <= off // 2 < n:
+            cs.bslot[off // 2] = <int>k
+        k += 1
+    cs.need_branch = cm.need_branch
+    cs.crumb_lines = cm.crumb_lines if cm.crumb_lines else None
+    cs.crumb_jumps = cm.crumb_jumps if cm.crumb_jumps else None
+    cs.cmap = cm     # keeps the arcs borrowed by blocs alive
+    return 0
+
+
+cdef inline int _add_arcs(CodeState cs, object arcs) except -1:
+    """Add each arc of the tuple `arcs` to the file's set."""
+    cdef Py_ssize_t i
+    for i in range(len(<tuple>arcs)):
+        PySet_Add(cs.file_data, (<tuple>arcs)[i])
+    return 0
+
+
+@cython.final
+cdef class SysMonTracer(_TracerBase):
+    """PEP 669 (``sys.monitoring``) tracer, Python 3.12+; measures every thread.
+
+    ``SysMonTracer(data, should_trace, should_trace_cache, *, branch=False, warn=None)``
+
+    In branch mode, what it records must be read with
+    :func:`covcore.bytecode.resolve_arcs` (self-arcs, claims).
+    """
+
+    name = "sysmon"
+    process_wide = True
+
+    cdef int tool_id
+    cdef object _disable
+    cdef object _set_local_events
+    cdef int _ev_line
+    cdef int _ev_local_arcs     # LINE | JUMP | PY_RETURN
+    cdef int _ev_branch
+    cdef dict _local_codes      # id(code) -> code with local events set by us
+    cdef dict _adopted          # id(frame) -> frame running at start() (branch)
+    cdef dict _crumbs           # thread id -> (id(code), LINE offset) of its last crumb JUMP
+    cdef object _cb_start
+    cdef object _cb_line
+    cdef object _cb_branch
+    cdef object _cb_jump
+    cdef object _cb_return
+    cdef object _cb_unwind
+    # How many callbacks of each kind ran (see event_counts()).
+    cdef long n_start, n_line, n_branch, n_jump, n_return, n_unwind
+
+    def __init__(self, data, should_trace, should_trace_cache, *, branch=False, warn=None):
+        if _sysmon is None:
+            raise CovcoreError(
+                "The sysmon tracer needs sys.monitoring (Python 3.12+), not Python %d.%d"
+                % sys.version_info[:2]
+            )
+        self._setup(data, should_trace, should_trace_cache, branch, warn)
+        self.want_bitmap = False
+        self.tool_id = -1
+        self._disable = _sysmon.DISABLE
+        self._set_local_events = _sysmon.set_local_events
+        ev = _sysmon.events
+        self._ev_line = ev.LINE
+        self._ev_local_arcs = ev.LINE | ev.JUMP | ev.PY_RETURN
+        self._ev_branch = ev.BRANCH
+        self._local_codes = {}
+        self._adopted = {}
+        self._crumbs = {}
+        self._cb_start = self._py_start
+        self._cb_line = self._line_arcs if self.branch else self._line
+        self._cb_branch = self._branch_event
+        self._cb_jump = self._jump_event
+        self._cb_return = self._return_event
+        self._cb_unwind = self._unwind_event
+
+    cdef int _enable_code(self, object code, CodeState cs) except -1:
+        cdef int events = self._ev_line
+        if self.branch:
+            if cs.cmap is None:
+                _build_code_map(self, cs, code)
+            events = self._ev_local_arcs
+            if cs.need_branch:
+                events |= self._ev_branch
+        self._set_local_events(self.tool_id, code, events)
+        self._local_codes[id(code)] = code
+        return 0
+
+    cdef inline bint _adopted_frame(self, bint forget):
+        """Is the running frame one that was already running at start()?"""
+        cdef PyFrameObject *frame = PyEval_GetFrame()
+        key = id(<object>frame) if frame != NULL else 0
+        if key in self._adopted:
+            if forget:
+                del self._adopted[key]
+            return True
+        return False
+
+    def _py_start(self, code, int offset):
+        """PY_START / PY_RESUME: decide once per code object, then DISABLE."""
+        cdef CodeState cs = _lookup(self, <PyObject *>code)
+        self.n_start += 1
+        if cs.measured:
+            self.active = True
+            if cs.local_epoch != _epoch and self.started:
+                cs.local_epoch = _epoch
+                self._enable_code(code, cs)
+            if self.branch and cs.resume_arcs is not None:
+                arcs = cs.resume_arcs.get(offset)
+                if arcs is not None:
+                    if self._adopted and self._adopted_frame(False):
+                        return None
+                    _add_arcs(cs, arcs)
+        return self._disable
+
+    def _line(self, code, line):
+        """LINE (line mode; local, measured code only): record, then DISABLE."""
+        cdef CodeState cs = _lookup(self, <PyObject *>code)
+        self.n_line += 1
+        if cs.measured:
+            PySet_Add(cs.file_data, line)
+            self.active = True
+        return self._disable
+
+    def _line_arcs(self, code, int line):
+        """LINE (branch mode): record what this location stands for, DISABLE."""
+        cdef CodeState cs = _lookup(self, <PyObject *>code)
+        cdef PyFrameObject *frame
+        cdef int offset
+        self.n_line += 1
+        if not cs.measured:
+            return self._disable
+        if cs.cmap is None:
+            _build_code_map(self, cs, code)
+        self.active = True
+        if self._adopted and self._adopted_frame(True):
+            # Its first line after start(): no arc into it (as CTracer).
+            PySet_Add(cs.file_data, (line, line))
+            return None
+        frame = PyEval_GetFrame()
+        offset = covcore_frame_lasti(frame) if frame != NULL else -1
+        arcs = cs.line_records.get(offset)
+        if arcs is None:
+            PySet_Add(cs.file_data, (line, line))
+        else:
+            _add_arcs(cs, arcs)
+        if cs.crumb_lines is not None:
+            arc = cs.crumb_lines.get(offset)
+            if arc is not None:
+                crumb = self._crumbs.pop(PyThread_get_thread_ident(), None)
+                if crumb is not None and crumb == (id(code), offset):
+                    # Came by a JUMP, which recorded its arc: stay on until
+                    # the one other way here is seen.
+                    return None
+                PySet_Add(cs.file_data, arc)
+                if cs.crumb_done is None:
+                    cs.crumb_done = set()
+                cs.crumb_done.add(offset)
+        return self._disable
+
+    def _branch_event(self, code, int src, int dst):
+        """BRANCH: record the direction's arc; DISABLE once nothing is left to learn."""
+        cdef CodeState cs = _lookup(self, <PyObject *>code)
+        cdef BranchLoc *b
+        cdef int k
+        cdef unsigned char bit, seen
+        cdef PyObject *arc
+        self.n_branch += 1
+        if not cs.measured:
+            return self._disable
+        if cs.cmap is None:
+            _build_code_map(self, cs, code)
+        if src < 0 or (src >> 1) >= cs.nunits:
+            return self._disable
+        k = cs.bslot[src >> 1]
+        if k < 0:
+            return self._disable
+        b = &cs.blocs[k]
+        if dst == b.dest0:
+            bit = 1
+            arc = b.arc0
+        elif dst == b.dest1:
+            bit = 2
+            arc = b.arc1
+        else:
+            return None
+        seen = cs.bseen[k]
+        if not (seen & bit):
+            if self._adopted and self._adopted_frame(False):
+                return None
+            if arc != NULL:
+                PySet_Add(cs.file_data, <object>arc)
+                self.active = True
+            seen |= bit
+            cs.bseen[k] = seen
+        if ((seen | ~b.need) & 3) == 3:
+            return self._disable
+        return None
+
+    def _jump_event(self, code, int src, int dst):
+        """JUMP: record the arc of this jump, then DISABLE."""
+        cdef CodeState cs = _lookup(self, <PyObject *>code)
+        self.n_jump += 1
+        if cs.measured:
+            if cs.cmap is None:
+                _build_code_map(self, cs, code)
+            arc = cs.jump_arcs.get(src)
+            if arc is not None:
+                if self._adopted and self._adopted_frame(False):
+                    return None
+                PySet_Add(cs.file_data, arc)
+                self.active = True
+            if cs.crumb_jumps is not None:
+                target = cs.crumb_jumps.get(src)
+                if target is not None and (cs.crumb_done is None or target not in cs.crumb_done):
+                    # Tell the LINE right after this jump where it came from.
+                    self._crumbs[PyThread_get_thread_ident()] = (id(code), target)
+                    return None
+        return self._disable
+
+    def _return_event(self, code, int offset, retval):
+        """PY_RETURN: record the exit arc, then DISABLE."""
+        cdef CodeState cs = _lookup(self, <PyObject *>code)
+        self.n_return += 1
+        if cs.measured:
+            if cs.cmap is None:
+                _build_code_map(self, cs, code)
+            arc = cs.return_arcs.get(offset)
+            if arc is not None:
+                if self._adopted and self._adopted_frame(True):
+                    return None
+                PySet_Add(cs.file_data, arc)
+                self.active = True
+        return self._disable
+
+    def _unwind_event(self, code, int offset, exc):
+        """PY_UNWIND (global, can't be disabled): an exception leaves a frame."""
+        cdef CodeState cs = _lookup(self, <PyObject *>code)
+        cdef PyFrameObject *frame
+        cdef int line
+        self.n_unwind += 1
+        if not cs.measured or cs.cmap is None:
+            return None
+        if offset < 0 or (offset >> 1) >= cs.nunits:
+            return None
+        line = cs.unwind_lines[offset >> 1]
+        if line == 0:
+            return None
+        if self._adopted and self._adopted_frame(True):
+            return None
+        if cs.is_gen:
+            # A generator closed at a yield: not a return (as CTracer).
+            frame = PyEval_GetFrame()
+            if frame != NULL and not _real_return(cs, frame):
+                return None
+        _record_arc(self, cs, line, -cs.first_line)
+        return None
+
+    def start(self):
+        """Start measuring every thread; running frames from their next line."""
+        global _epoch
+        if self.started:
+            return
+        mon = _sysmon
+        candidates = [mon.COVERAGE_ID, 3, 4, 2, 0, 5]
+        for tool_id in candidates:
+            if mon.get_tool(tool_id) is None:
+                try:
+                    mon.use_tool_id(tool_id, "covcore")
+                except ValueError:
+                    continue
+                break
+        else:
+            raise CovcoreError(
+                "No sys.monitoring tool id is free for covcore: ids 0-5 are used by %s"
+                % ", ".join("%d=%s" % (i, mon.get_tool(i)) for i in range(6)),
+                slug="no-tool-id",
+            )
+        self.tool_id = tool_id
+        _epoch += 1
+        self._local_codes = {}
+        self._adopted = {}
+        self.started = True
+        events = mon.events
+        try:
+            # Frames already running (in every thread) never give a PY_START:
+            # turn their line events on now.  Done before our callbacks are
+            # registered, so should_trace's own code is not looked at.
+            for frame in sys._current_frames().values():
+                while frame is not None:
+                    code = frame.f_code
+                    cs = _lookup(self, <PyObject *>code)
+                    if cs.measured:
+                        if cs.local_epoch != _epoch:
+                            cs.local_epoch = _epoch
+                            self._enable_code(code, cs)
+                        if self.branch:
+                            self._adopted[id(frame)] = frame
+                    frame = frame.f_back
+            mon.register_callback(tool_id, events.PY_START, self._cb_start)
+            mon.register_callback(tool_id, events.PY_RESUME, self._cb_start)
+            mon.register_callback(tool_id, events.LINE, self._cb_line)
+            wanted = events.PY_START | events.PY_RESUME
+            if self.branch:
+                mon.register_callback(tool_id, events.BRANCH, self._cb_branch)
+                mon.register_callback(tool_id, events.JUMP, self._cb_jump)
+                mon.register_callback(tool_id, events.PY_RETURN, self._cb_return)
+                mon.register_callback(tool_id, events.PY_UNWIND, self._cb_unwind)
+                wanted |= events.PY_UNWIND
+            mon.set_events(tool_id, wanted)
+            # Locations DISABLEd by an earlier session must fire again.
+            mon.restart_events()
+        except BaseException:
+            self._shutdown()
+            raise
+
+    cdef void _shutdown(self):
+        mon = _sysmon
+        tool_id = self.tool_id
+        events = mon.events
+        self.started = False
+        try:
+            if mon.get_tool(tool_id) == "covcore":
+                mon.set_events(tool_id, 0)
+                for code in self._local_codes.values():
+                    mon.set_local_events(tool_id, code, 0)
+                for event in (
+                    events.PY_START, events.PY_RESUME, events.LINE, events.BRANCH,
+                    events.JUMP, events.PY_RETURN, events.PY_UNWIND,
+                ):
+                    mon.register_callback(tool_id, event, None)
+                clear = getattr(mon, "clear_tool_id", None)
+                if clear is not None:
+                    clear(tool_id)
+                mon.free_tool_id(tool_id)
+        finally:
+            self._local_codes = {}
+            self._adopted = {}
+            self._crumbs = {}
+            self.tool_id = -1
+
+    def stop(self):
+        """Stop measuring: events off, callbacks unregistered, tool id freed."""
+        if not self.started:
+            return
+        tool_id = self.tool_id
+        owner = _sysmon.get_tool(tool_id)
+        self._shutdown()
+        self._release_states()
+        if owner != "covcore" and self.warn is not None:
+            self.warn(
+                "Trace function changed, data is likely wrong: "
+                "sys.monitoring tool id %d now belongs to %r" % (tool_id, owner),
+                "trace-changed",
+            )
+
+    def restart(self):
+        """Record every line (arc) again from now on, into the current data sets."""
+        global _epoch
+        _epoch += 1
+        _sysmon.restart_events()
+
+    def event_counts(self):
+        """How many callbacks of each kind ran since this tracer was made
+        (every thread), for tests and ``--debug``: each callback turns itself
+        off once it can record nothing new, so these stay small."""
+        return {
+            "start": self.n_start,
+            "line": self.n_line,
+            "branch": self.n_branch,
+            "jump": self.n_jump,
+            "return": self.n_return,
+            "unwind": self.n_unwind,
+        }
