@@ -8,11 +8,12 @@ import os
 import re
 from typing import Callable, Iterable, Iterator
 
-from covcore.analysis import Analysis
+from covcore.analysis import Analysis, resolve_executed_arcs
+from covcore.astarcs import ArcAnalyzer
 from covcore.data import CoverageData
 from covcore.errors import CovcoreError, NoDataError, NoSource, NotPython
 from covcore.files import GlobMatcher, abs_file, relative_filename
-from covcore.parser import PythonParser
+from covcore.parser import DEFAULT_PARTIAL, DEFAULT_PARTIAL_ALWAYS, PythonParser
 
 
 def join_regex(regexes: Iterable[str]) -> str:
@@ -50,22 +51,46 @@ def resolve_morfs(morfs: Iterable[str]) -> list[str]:
     return out
 
 
-def analyze_file(filename: str, data: CoverageData, exclude_regex: str | None, precision: int = 0) -> Analysis:
-    """Join one file's statements with its measured lines.
+def analyze_file(
+    filename: str,
+    data: CoverageData,
+    exclude_regex: str | None,
+    precision: int = 0,
+    partial_list: Iterable[str] = DEFAULT_PARTIAL,
+    partial_always_list: Iterable[str] = DEFAULT_PARTIAL_ALWAYS,
+) -> Analysis:
+    """Join one file's statements (and, for branch data, its possible arcs)
+    with what was measured.
 
+    :param partial_list: ``[report] partial_branches`` plus ``partial_also``:
+        regexes of lines whose missing branches aren't reported.
+    :param partial_always_list: ``[report] partial_branches_always``.
     :raises NoSource: the source file is gone.
     :raises NotPython: the source cannot be parsed.
     """
     parser = PythonParser(filename=filename, exclude=exclude_regex)
     parser.parse_source()
     executed = parser.translate_lines(data.lines(filename) or ())
-    return Analysis(
+    analysis = Analysis(
         filename=filename,
         statements=set(parser.statements),
         excluded=set(parser.excluded),
         executed=executed & set(parser.statements),
         precision=precision,
     )
+    if data.has_arcs():
+        arcs = ArcAnalyzer(parser)
+        possible = arcs.arcs()
+        measured = arcs.translate_arcs(data.arcs(filename) or ())
+        analysis.has_arcs = True
+        analysis.arc_possibilities = set(possible)
+        # coverage.py translates the resolved arcs once more (a no-op but for
+        # contrived `with` nesting).
+        analysis.arcs_executed = arcs.translate_arcs(resolve_executed_arcs(measured, possible))
+        analysis.exit_counts = dict(arcs.exit_counts())
+        analysis.no_branch = arcs.no_branch_lines(list(partial_list), list(partial_always_list))
+        analysis.arc_description = arcs.missing_arc_description
+    return analysis
 
 
 def analyses_to_report(
@@ -78,9 +103,13 @@ def analyses_to_report(
     ignore_errors: bool = False,
     precision: int = 0,
     warn: Callable[[str, str], None] | None = None,
+    partial_list: Iterable[str] = DEFAULT_PARTIAL,
+    partial_always_list: Iterable[str] = DEFAULT_PARTIAL_ALWAYS,
 ) -> Iterator[tuple[str, Analysis]]:
     """Yield ``(report name, Analysis)`` for each file to report, sorted by name.
 
+    :param partial_list, partial_always_list: the partial-branch regexes
+        (see :func:`analyze_file`).
     :raises NoDataError: when there is no data at all.
     :raises NoSource, NotPython: for a file that can't be analysed, unless
         ``ignore_errors`` (then the file is skipped).
@@ -99,7 +128,7 @@ def analyses_to_report(
         raise NoDataError("No data to report.")
     for filename in files:
         try:
-            analysis = analyze_file(filename, data, exclude_regex, precision)
+            analysis = analyze_file(filename, data, exclude_regex, precision, partial_list, partial_always_list)
         except (NoSource, NotPython) as exc:
             if ignore_errors:
                 continue
