@@ -432,7 +432,6 @@ def analyze(code: CodeType) -> CodeMap:
     # Where LINE fires, and from which current line(s) and instructions.
     sources: Dict[int, int] = {}
     preds: Dict[int, List[int]] = {}
-    handler = g.handler
     for y in range(count):
         cur = at[y]
         if cur is None:

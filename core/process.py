@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sys
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
@@ -52,7 +51,6 @@ def serialize_config(config: CovcoreConfig) -> str:
 
 
 def _coverage_for_child() -> Coverage | None:
-    from covcore.config import read_config  # noqa: F401 - fail early if broken
     from covcore.session import Coverage
 
     serialized = os.environ.get(ENV_CONFIG)

@@ -129,7 +129,7 @@ def analyses_to_report(
     for filename in files:
         try:
             analysis = analyze_file(filename, data, exclude_regex, precision, partial_list, partial_always_list)
-        except (NoSource, NotPython) as exc:
+        except (NoSource, NotPython):
             if ignore_errors:
                 continue
             raise
