@@ -55,7 +55,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Callable
 
-from covcore.parser import DEFAULT_PARTIAL_ALWAYS, PythonParser, join_regex
+from covcore.parser import DEFAULT_PARTIAL_ALWAYS, PythonParser, case_always_matches, join_regex
 from covcore.types import TArc
 
 __all__ = ["ArcAnalyzer", "is_constant_test"]
@@ -93,18 +93,6 @@ def is_constant_test(node: ast.AST) -> tuple[bool, bool]:
             combine = any if isinstance(node.op, ast.Or) else all
             return True, combine(value for _, value in results)
     return False, False
-
-
-def _irrefutable(case: ast.match_case) -> bool:
-    """Does this ``case`` always match (``case _:``, ``case x:``, ``case 1 | y:``)?"""
-    if case.guard is not None:
-        return False
-    pattern = case.pattern
-    while isinstance(pattern, ast.MatchOr):
-        pattern = pattern.patterns[-1]
-    while isinstance(pattern, ast.MatchAs) and pattern.pattern is not None:
-        pattern = pattern.pattern
-    return isinstance(pattern, ast.MatchAs) and pattern.pattern is None
 
 
 _CONTAINERS = (ast.stmt, ast.excepthandler, ast.match_case)
@@ -375,7 +363,7 @@ class _Walker:
             self.arc(prev, here, "the pattern on line {lineno} always matched")
             exits |= self.body(case.body, (here, "the pattern on line {lineno} never matched"))
             prev = here
-        if not _irrefutable(case):  # the last case
+        if not case_always_matches(case):  # the last case
             exits.add((prev, "the pattern on line {lineno} always matched"))
         return exits
 

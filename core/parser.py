@@ -224,7 +224,7 @@ def _docstring_lines(node: ast.AST) -> range | None:
     return None
 
 
-def _case_always_matches(case: ast.match_case) -> bool:
+def case_always_matches(case: ast.match_case) -> bool:
     """Is `case` irrefutable (``case _:``, ``case x:``, ``case 1 | _:``, ...)?
 
     Only the last alternative of an or-pattern and the innermost pattern of
@@ -443,7 +443,7 @@ class PythonParser:
                 start = min((d.lineno for d in node.decorator_list), default=node.lineno)
                 if any(line in excluded for line in range(start, node.lineno + 1)):
                     excluded.update(range(start, node.end_lineno + 1))  # type: ignore[operator]
-            elif isinstance(node, ast.match_case) and _case_always_matches(node):
+            elif isinstance(node, ast.match_case) and case_always_matches(node):
                 # A `case _:` whose body is all excluded is excluded, like `else:`.
                 body = range(node.body[0].lineno, node.body[-1].end_lineno + 1)  # type: ignore[operator]
                 body_statements = self.raw_statements.intersection(body)
