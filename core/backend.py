@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from types import ModuleType
-from typing import List, Optional
+from typing import List, NamedTuple, Optional
 
 from covcore.errors import ConfigError
 from covcore.pytracer import PyTracer
@@ -48,9 +47,12 @@ else:
 HAS_SYSMON = hasattr(sys, "monitoring")
 
 
-@dataclass(frozen=True)
-class Backend:
-    """A chosen tracer backend: its name, class, and why it was chosen."""
+class Backend(NamedTuple):
+    """A chosen tracer backend: its name, class, and why it was chosen.
+
+    (A NamedTuple rather than a dataclass: this module is imported in every
+    measured process, and ``dataclasses`` costs milliseconds to import.)
+    """
 
     name: str
     tracer_class: type

@@ -28,7 +28,6 @@ import glob
 import hashlib
 import os
 import random
-import socket
 import sqlite3
 import sys
 from array import array
@@ -70,6 +69,8 @@ def filename_suffix(suffix: str | bool | None) -> str | None:
         a string is used as given; None or False for no suffix.
     """
     if suffix is True:
+        import socket
+
         rand = random.Random(os.urandom(8)).randint(0, 999999)
         return f"{socket.gethostname()}.{os.getpid()}.X{rand:06d}"
     if suffix is False:

@@ -27,7 +27,6 @@ import io
 import os
 import re
 import tokenize
-import zipfile
 
 from covcore.errors import NoSource, NotPython
 
@@ -69,6 +68,8 @@ def _read_zip_member(filename: str) -> bytes | None:
         return None
     archive, inner = location
     member = inner.replace("\\", "/")
+    import zipfile
+
     try:
         with zipfile.ZipFile(archive) as zf:
             return zf.read(member)

@@ -10,17 +10,18 @@ import atexit
 import os
 import sys
 import weakref
-from typing import IO, Any, Iterable, Mapping
+from typing import IO, TYPE_CHECKING, Any, Iterable, Mapping
 
 from covcore import backend as _backend
-from covcore.analysis import Numbers
 from covcore.collector import Collector
 from covcore.config import CovcoreConfig, read_config
 from covcore.data import CoverageData
 from covcore.errors import ConfigError, CovcoreError
 from covcore.reporting.api import ReportMethods
-from covcore.reporting.common import join_regex
 from covcore.selection import Selector
+
+if TYPE_CHECKING:
+    from covcore.analysis import Numbers
 
 _DEFAULT = object()
 
@@ -439,6 +440,8 @@ class Coverage(ReportMethods):
         return list(getattr(self.config, self._exclude_attr(which)))
 
     def _exclude_regex(self) -> str | None:
+        from covcore.reporting.common import join_regex
+
         return join_regex(self.config.exclude_list) if self.config.exclude_list else None
 
     # -- information --------------------------------------------------------

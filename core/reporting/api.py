@@ -13,10 +13,16 @@ import os
 import sys
 from typing import IO, Any, Iterable, Iterator
 
-from covcore.analysis import Numbers, format_lines
-from covcore.data import CoverageData
+from typing import TYPE_CHECKING
+
 from covcore.files import abs_file
-from covcore.reporting.common import analyses_to_report, analyze_file, resolve_morfs
+
+if TYPE_CHECKING:
+    from covcore.analysis import Numbers
+    from covcore.data import CoverageData
+
+# The analysis machinery (ast, tokenize, the parsers) is imported when a
+# report is made, not when covcore starts measuring a process.
 
 
 class ReportMethods:
@@ -35,6 +41,9 @@ class ReportMethods:
             line numbers 1-based and sorted, missing formatted as ``"33-35, 39"``.
         :raises NoSource, NotPython: the source can't be read or parsed.
         """
+        from covcore.analysis import format_lines
+        from covcore.reporting.common import analyze_file, resolve_morfs
+
         filename = getattr(morf, "__file__", morf)
         filename = resolve_morfs([filename])[0] if not os.path.isabs(filename) else abs_file(filename)
         analysis = analyze_file(filename, self.get_data(), self._exclude_regex(),
@@ -114,6 +123,8 @@ class ReportMethods:
                          precision: Any) -> Iterator[tuple[str, Any]]:
         """``(report name, Analysis)`` for each file to report, each one recorded
         for the per-file thresholds (:meth:`fail_under_messages`)."""
+        from covcore.reporting.common import analyses_to_report
+
         if isinstance(omit, str):
             omit = [omit]
         if isinstance(include, str):
