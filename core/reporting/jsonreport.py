@@ -131,21 +131,29 @@ class JsonReporter:
         json.dump(data, outfile, indent=4 if self.pretty_print else None)
         return total
 
-    def report_one_file(self, analysis: Analysis) -> JsonObj:
+    def _record(self, analysis: Analysis, start_line: int | None = None) -> JsonObj:
+        """The lines (and branches) of a file or of one of its regions, in
+        coverage.py's key order."""
         nums = analysis.numbers
         summary = make_summary(nums)
-        reported: JsonObj = {
+        record: JsonObj = {
             "executed_lines": sorted(analysis.executed),
             "summary": summary,
             "missing_lines": sorted(analysis.missing),
             "excluded_lines": sorted(analysis.excluded),
         }
+        if start_line is not None:
+            record["start_line"] = start_line
         if self.show_contexts:
-            reported["contexts"] = self.contexts_by_lineno(analysis.filename)
+            record["contexts"] = self.contexts_by_lineno(analysis.filename)
         if self.branches:
             summary.update(make_branch_summary(nums))
-            reported["executed_branches"] = _pairs(analysis.executed_branch_arcs())
-            reported["missing_branches"] = _pairs(analysis.missing_branch_arcs())
+            record["executed_branches"] = _pairs(analysis.executed_branch_arcs())
+            record["missing_branches"] = _pairs(analysis.missing_branch_arcs())
+        return record
+
+    def report_one_file(self, analysis: Analysis) -> JsonObj:
+        reported = self._record(analysis)
 
         source = self.read_source(analysis.filename)
         num_lines = len(source.splitlines())
@@ -180,19 +188,4 @@ class JsonReporter:
         return self._contexts_cache[filename]
 
     def make_region_data(self, narrowed: Analysis, start_line: int) -> JsonObj:
-        nums = narrowed.numbers
-        summary = make_summary(nums)
-        region: JsonObj = {
-            "executed_lines": sorted(narrowed.executed),
-            "summary": summary,
-            "missing_lines": sorted(narrowed.missing),
-            "excluded_lines": sorted(narrowed.excluded),
-            "start_line": start_line,
-        }
-        if self.show_contexts:
-            region["contexts"] = self.contexts_by_lineno(narrowed.filename)
-        if self.branches:
-            summary.update(make_branch_summary(nums))
-            region["executed_branches"] = _pairs(narrowed.executed_branch_arcs())
-            region["missing_branches"] = _pairs(narrowed.missing_branch_arcs())
-        return region
+        return self._record(narrowed, start_line)
