@@ -91,6 +91,12 @@ class Numbers:
         return self.n_branches - self.n_missing_branches
 
     @property
+    def fully_covered(self) -> bool:
+        """Nothing missing: no missing statement and no partial branch
+        (what ``--skip-covered`` skips)."""
+        return self.n_missing == 0 and self.n_partial_branches == 0
+
+    @property
     def pc_covered(self) -> float:
         """The percentage covered, 0–100 (100 for a file with nothing to run)."""
         denom = self.n_statements + self.n_branches

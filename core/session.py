@@ -440,7 +440,7 @@ class Coverage(ReportMethods):
         return list(getattr(self.config, self._exclude_attr(which)))
 
     def _exclude_regex(self) -> str | None:
-        from covcore.reporting.common import join_regex
+        from covcore.parser import join_regex
 
         return join_regex(self.config.exclude_list) if self.config.exclude_list else None
 

@@ -16,14 +16,6 @@ from covcore.files import GlobMatcher, abs_file, relative_filename
 from covcore.parser import DEFAULT_PARTIAL, DEFAULT_PARTIAL_ALWAYS, PythonParser
 
 
-def join_regex(regexes: Iterable[str]) -> str:
-    """One regex matching any of ``regexes`` (coverage.py's ``join_regex``)."""
-    regexes = list(regexes)
-    if len(regexes) == 1:
-        return regexes[0]
-    return "|".join(f"(?:{r})" for r in regexes)
-
-
 def human_key(name: str) -> list[object]:
     """Sort key that orders ``file2`` before ``file10``."""
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]

@@ -324,7 +324,7 @@ class HtmlReporter:
             seen = True
             nums = analysis.numbers
             total += nums
-            if self.skip_covered and nums.n_missing == 0 and nums.n_partial_branches == 0:
+            if self.skip_covered and nums.fully_covered:
                 skipped_covered += 1
                 remove_file(os.path.join(self.directory, page_name(name)))
             elif self.skip_empty and nums.n_statements == 0:

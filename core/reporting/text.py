@@ -61,7 +61,7 @@ class TextReporter:
         for name, analysis in analyses:
             nums = analysis.numbers
             total += nums
-            if self.skip_covered and nums.n_missing == 0 and nums.n_partial_branches == 0:
+            if self.skip_covered and nums.fully_covered:
                 skipped += 1
             elif self.skip_empty and nums.n_statements == 0:
                 empty += 1
