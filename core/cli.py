@@ -264,10 +264,16 @@ def _check_fail_under(cov: Any, total: float, args: argparse.Namespace) -> int:
     """The fail-under checks after a report: the total against ``--fail-under``
     (or ``[report] fail_under``) and each file against ``[report]
     fail_under_files``.  Prints one line per failure; 2 if any, else 0."""
-    messages = cov.fail_under_messages(total, args.fail_under, getattr(args, "precision", None))
+    precision = getattr(args, "precision", None)
+    if precision is not None:
+        cov.config.precision = precision
+    from covcore.plugins import configure
+
+    pm = configure(cov.config)
+    messages = pm.hook.covcore_check_thresholds(cov=cov, total=total, fail_under=args.fail_under) or []
     for message in messages:
         print(message)
-    return EXIT_FAIL_UNDER if messages else EXIT_OK
+    return int(pm.hook.covcore_exit_code(session=None, test_status=EXIT_OK, failures=messages))
 
 
 def _report_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -364,6 +370,31 @@ def cmd_debug(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _plugin_report_command(argv: list[str]) -> int | None:
+    """``covcore NAME [-o OUTPUT] [--fail-under=MIN] [-q]`` for a reporter
+    a plugin registered (:func:`covcore.hookspecs.covcore_register_reporters`);
+    None when ``argv`` names no such reporter."""
+    if not argv or argv[0] in COMMANDS or argv[0].startswith("-"):
+        return None
+    from covcore.reporting.registry import default_registry
+
+    registry = default_registry()
+    if argv[0] not in registry:
+        return None
+    spec = registry.get(argv[0])
+    parser = _Parser(prog=f"covcore {spec.name}", description=f"{spec.description or spec.report_type} (a plugin's reporter)")
+    where = "directory" if spec.output == "directory" else "file ('-' for stdout)"
+    parser.add_argument("-o", dest="outfile", metavar="OUTPUT", help=f"Write the report to this {where}.")
+    parser.add_argument("--fail-under", metavar="MIN", type=_percent, help="Exit with a status of 2 if the total coverage is less than MIN.")
+    parser.add_argument("-q", "--quiet", action="store_true", help="Don't print messages about what is happening.")
+    parser.add_argument("--keep-combined", action="store_true", help="Keep parallel data files that reporting combines first.")
+    _add_common(parser)
+    args = parser.parse_args(argv[1:])
+    cov = _reporting_coverage(args)
+    total = cov.run_report(spec.name, args.outfile)
+    return _check_fail_under(cov, total or 0.0, args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``covcore`` command; returns the exit code (0, 1 or 2)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -373,6 +404,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         never_measure(sys.argv[0])  # the console script is on the stack when `run` starts
     parser = build_parser()
     try:
+        plugin_status = _plugin_report_command(argv)
+        if plugin_status is not None:
+            return plugin_status
         args = parser.parse_args(argv)
         if args.version:
             from covcore import __version__

@@ -44,6 +44,10 @@ __all__ = [
     "read_config",
 ]
 
+#: Sections for covcore's own adapters' options (``[tool.covcore.tox]``,
+#: ``[covcore:nox]``...): kept in ``plugin_options`` like a plugin's section.
+ADAPTER_SECTIONS = ("tox", "nox", "setuptools")
+
 #: The type of a warning callback: ``warn(message, slug)``.
 TWarn = Callable[[str, str], None]
 
@@ -451,7 +455,7 @@ class CovcoreConfig:
         for section, (real, values) in sections.items():
             if section in _BY_SECTION:
                 continue
-            if section in self.plugins:
+            if section in self.plugins or section in ADAPTER_SECTIONS:
                 self.plugin_options[section] = {
                     name: expand(value, in_file(real, name, cfile.filename))
                     for name, value in values.items()

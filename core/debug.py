@@ -95,6 +95,11 @@ def _table(title: str, rows: list[tuple[str, Any]]) -> str:
     width = max((len(k) for k, _ in rows), default=0)
     lines = [f"-- {title} " + "-" * max(0, 60 - len(title))]
     for key, value in rows:
+        if key == "plugins" and isinstance(value, list) and value:
+            # One plugin a line, as coverage.py lists its plugins.
+            lines.append(f"{key:>{width}}: {value[0]}")
+            lines.extend(f"{'':>{width}}  {item}" for item in value[1:])
+            continue
         if isinstance(value, (list, tuple)):
             value = ", ".join(map(str, value)) or "-none-"
         lines.append(f"{key:>{width}}: {value}")

@@ -129,6 +129,8 @@ class Coverage(ReportMethods):
         self._dynamic_context: str | None = None
         self._detector: Any = None
         self._patched = False
+        #: The covcore.measure.MeasuredSession this object works for, if any.
+        self._measured_session: Any = None
         _INSTANCES.add(self)
 
     @classmethod
@@ -407,7 +409,13 @@ class Coverage(ReportMethods):
         aliases = PathAliases.from_config(self.config.paths or {}, relative=bool(self.config.relative_files),
                                           debug=pathmap)
         installed = InstalledCopyRule(debug=pathmap) if self.config.remap_installed else None
-        return combine_parallel_data(
+        from covcore.plugins import configure
+
+        pm = configure(self.config)
+        for rules in pm.hook.covcore_path_aliases(config=self.config):
+            for pattern, result in rules or []:
+                aliases.add(pattern, result)
+        merged = combine_parallel_data(
             data,
             make_remapper(aliases, installed),
             data_paths=data_paths,
@@ -417,6 +425,9 @@ class Coverage(ReportMethods):
             warn=self._warn,
             debug=self._debug if self._debugging("dataio") else None,
         )
+        if merged:
+            pm.hook.covcore_data_combined(data=data, session=self._measured_session)
+        return merged
 
     # -- exclusions ---------------------------------------------------------
 
@@ -473,6 +484,7 @@ class Coverage(ReportMethods):
             ("cwd", os.getcwd()),
             ("branch", bool(self.config.branch)),
             ("source", self.config.source or []),
+            ("plugins", _plugin_lines(self.config)),
         ]
 
     def get_option(self, name: str) -> Any:
@@ -515,6 +527,16 @@ def _relative_copy(data: CoverageData) -> CoverageData:
 
     rel.update(data, map_path=relative)
     return rel
+
+
+def _plugin_lines(config: CovcoreConfig) -> list[str]:
+    """The plugins loaded, one line each (or the error loading them)."""
+    from covcore.plugins import configure, plugin_descriptions
+
+    try:
+        return plugin_descriptions(configure(config))
+    except CovcoreError as exc:
+        return [f"-error- {exc}"]
 
 
 def _data_counts(data: CoverageData) -> str:

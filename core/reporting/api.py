@@ -310,6 +310,56 @@ class ReportMethods:
         reporter.report(self._report_analyses(data, morfs=morfs, ignore_errors=ignore_errors, omit=omit,
                                               include=include, precision=None))
 
+    def run_report(self, name: str, outfile: str | None = None) -> float | None:
+        """Run a report by its registered name, with its configured options:
+        ``text`` (the summary table), ``html``, ``xml``, ``json``, ``lcov``,
+        ``annotate``, or a reporter a plugin registered
+        (:func:`covcore.hookspecs.covcore_register_reporters`).
+
+        A plugin's reporter is built with ``config=`` (the
+        :class:`~covcore.config.CovcoreConfig`) and ``branches=`` (bool)
+        keyword arguments; a file reporter writes to ``outfile`` (default: its
+        ``output_option``, else ``coverage.NAME``; ``-`` is stdout), a
+        directory reporter into ``outfile`` (default: its ``output_option``,
+        else ``NAMEcov``).
+
+        :param name: the reporter's name.
+        :param outfile: the output file or directory; None: the configured one.
+        :returns: the total percentage covered (0-100); None for ``annotate``.
+        :raises ConfigError: ``Unknown reporter 'x'``.
+        :raises NoDataError, NoSource, NotPython, OutputError: as the reports do.
+        """
+        from covcore.reporting.output import STDOUT, open_output
+        from covcore.reporting.registry import default_registry
+
+        builtin = {
+            "text": lambda: self.report(),
+            "html": lambda: self.html_report(directory=outfile),
+            "xml": lambda: self.xml_report(outfile=outfile),
+            "json": lambda: self.json_report(outfile=outfile),
+            "lcov": lambda: self.lcov_report(outfile=outfile),
+            "annotate": lambda: self.annotate(directory=outfile),
+        }
+        spec = default_registry().get(name)
+        if name in builtin and isinstance(spec.factory, str) and spec.factory.startswith("covcore."):
+            return builtin[name]()  # type: ignore[no-any-return]
+        data = self._report_data(None)
+        options = dict(config=self.config, branches=data.has_arcs())
+        default = self.config.get_option(spec.output_option) if spec.output_option else None
+        analyses = self._report_analyses(data, morfs=None, ignore_errors=None, omit=None, include=None,
+                                         precision=None)
+        if spec.output == "directory":
+            directory = outfile or default or f"{name}cov"
+            total = spec.create(directory=directory, **options).report(analyses)
+            self._message(f"Wrote {spec.report_type} to {directory}")
+        else:
+            path = outfile or default or f"coverage.{name}"
+            with open_output(path) as out:
+                total = spec.create(**options).report(analyses, out)
+            if path != STDOUT:
+                self._message(f"Wrote {spec.report_type} to {path}")
+        return _percent(total)
+
 
 def _pick(given: Any, configured: Any) -> Any:
     return configured if given is None else given

@@ -12,9 +12,10 @@ arguments and then given the analyses explicitly:
 (:func:`covcore.reporting.common.analyses_to_report`); the returned
 :class:`~covcore.analysis.Numbers` is the total of every analysed file.
 
-Built-in reporters are registered by :func:`register_builtin_reporters`
-through :meth:`ReporterRegistry.register`, exactly as a third-party reporter
-registers itself (a later release calls the same method from a pluggy hook).
+Every reporter, covcore's own included, is registered through the
+``covcore_register_reporters`` hook (:mod:`covcore.hookspecs`), which calls
+:meth:`ReporterRegistry.register`; covcore's built-in plugin does it with
+:func:`register_builtin_reporters`.
 """
 
 from __future__ import annotations
@@ -114,10 +115,16 @@ _DEFAULT: ReporterRegistry | None = None
 
 
 def default_registry() -> ReporterRegistry:
-    """The process-wide registry, with the built-in reporters in it."""
+    """The process-wide registry, filled on first use by the
+    ``covcore_register_reporters`` hook (built-in and plugins' reporters).
+
+    :raises ConfigError: a plugin can't be loaded, or registers a name twice.
+    """
     global _DEFAULT
     if _DEFAULT is None:
+        from covcore.plugins import get_plugin_manager
+
         registry = ReporterRegistry()
-        register_builtin_reporters(registry)
+        get_plugin_manager().hook.covcore_register_reporters(registry=registry)
         _DEFAULT = registry
     return _DEFAULT
