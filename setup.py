@@ -82,5 +82,10 @@ setup(
             "covcore%d = covcore.cli:main" % major,
             "covcore-%d.%d = covcore.cli:main" % (major, minor),
         ],
+        # The adapters: tox finds its plugins in the "tox" group; setuptools
+        # its commands in "distutils.commands".  (nox has no plugin system:
+        # noxfiles import covcore_nox.)
+        "tox": ["covcore = covcore_tox.plugin"],
+        "distutils.commands": ["coverage = covcore_setuptools.command:CoverageCommand"],
     },
 )

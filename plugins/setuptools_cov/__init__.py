@@ -1,0 +1,1 @@
+"""covcore's ``python setup.py coverage`` command (``pip install covcore[setuptools]``)."""

@@ -1,0 +1,2 @@
+"""covcore's tox 4 plugin (``pip install covcore[tox]``): ``tox -e py311``
+measures coverage, combined and reported once all environments finish."""
