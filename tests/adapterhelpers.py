@@ -1,0 +1,128 @@
+"""Shared helpers for the adapters' tests (tox, nox, setuptools): real
+virtualenvs into which covcore is installed from this checkout.
+
+Building covcore (its Cython tracer) takes most of a minute per Python, so a
+wheel of the checkout is built once per Python and per source state and
+kept in a wheelhouse (``$COVCORE_TEST_CACHE``, default
+``<repo>/.adapter-cache``, git-ignored).  :func:`install_env` gives the
+environment variables that make every pip in a test (tox's, nox's, ours)
+install covcore from there: ``COVCORE_INSTALL_REQUIREMENT=covcore==<version>``
+(read by :func:`covcore.measure.install_requirement`) and ``PIP_FIND_LINKS``
+with the wheelhouse added.
+
+Tests that use these are marked ``adapters`` (``pytest -m adapters`` selects
+them, ``-m "not adapters"`` leaves them out).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("COVCORE_TEST_CACHE") or REPO / ".adapter-cache")
+
+#: The files whose content makes a covcore wheel.
+_SOURCE_GLOBS = ("core/**/*", "plugins/**/*", "setup.py", "pyproject.toml", "README.md")
+
+
+def covcore_version() -> str:
+    ns: dict[str, str] = {}
+    exec((REPO / "core" / "version.py").read_text(), ns)
+    return ns["__version__"]
+
+
+def source_hash() -> str:
+    """A hash of everything that goes into covcore's wheel."""
+    h = hashlib.sha256()
+    for pattern in _SOURCE_GLOBS:
+        for path in sorted(REPO.glob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".so", ".c", ".pyc"):
+                h.update(str(path.relative_to(REPO)).encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def python_exe(version: str) -> str | None:
+    """The path of ``python<version>`` (e.g. "3.12"), or None if not installed."""
+    if version == "%d.%d" % sys.version_info[:2]:
+        return sys.executable
+    return shutil.which(f"python{version}")
+
+
+def wheelhouse(versions: tuple[str, ...] = ("3.11", "3.12")) -> Path:
+    """A directory holding a covcore wheel of this checkout for each of
+    ``versions`` that is installed (built on first use; a lock keeps
+    parallel builders apart)."""
+    house = CACHE / f"wheels-{source_hash()}"
+    house.mkdir(parents=True, exist_ok=True)
+    import fcntl
+
+    with open(house / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for version in versions:
+            exe = python_exe(version)
+            if exe is None:
+                continue
+            tag = "cp" + version.replace(".", "")
+            if any(house.glob(f"covcore-*-{tag}-*.whl")):
+                continue
+            build = CACHE / f"build-{tag}"
+            shutil.rmtree(build, ignore_errors=True)
+            # Build from a copy: pip must not write build/ or *.egg-info into the checkout.
+            src = build / "src"
+            shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(
+                ".git", ".venvs", ".adapter-cache", "benchmarks", "tests", "ci", "*.so", "build", "*.egg-info",
+                ".tox", ".nox", "__pycache__"))
+            subprocess.run([exe, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(house), str(src)],
+                           check=True, env=_clean_env())
+            shutil.rmtree(build, ignore_errors=True)
+    return house
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("COVCORE_", "COVERAGE_", "TOX_", "NOX_", "PYTEST_"))}
+
+
+def install_env(versions: tuple[str, ...] = ("3.11", "3.12")) -> dict[str, str]:
+    """An environment for running tox/nox/setup.py in tests: no covcore or
+    coverage variables of the test run itself, and covcore installed from
+    this checkout's wheels wherever pip installs it."""
+    env = _clean_env()
+    house = wheelhouse(versions)
+    env["COVCORE_INSTALL_REQUIREMENT"] = f"covcore=={covcore_version()}"
+    env["PIP_FIND_LINKS"] = " ".join([str(house)] + env.get("PIP_FIND_LINKS", "").split())
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def make_venv(path: Path, version: str, packages: list[str]) -> Path:
+    """A virtualenv at ``path`` for Python ``version`` with ``packages``
+    installed (pip requirement strings; ``covcore[tox]`` etc. come from
+    the wheelhouse).  Reused when it already exists with the same packages
+    and source hash.  Returns its python executable."""
+    exe = python_exe(version)
+    if exe is None:
+        pytest.skip(f"Python {version} is not installed")
+    stamp = path / ".covcore-test-stamp"
+    want = source_hash() + "\n" + "\n".join(packages)
+    py = path / "bin" / "python"
+    if stamp.exists() and stamp.read_text() == want and py.exists():
+        return py
+    shutil.rmtree(path, ignore_errors=True)
+    subprocess.run([exe, "-m", "venv", str(path)], check=True)
+    env = install_env((version,))
+    subprocess.run([str(py), "-m", "pip", "install", "-q", *packages], check=True, env=env)
+    stamp.write_text(want)
+    return py
+
+
+__all__ = ["REPO", "CACHE", "covcore_version", "install_env", "make_venv", "python_exe", "source_hash", "wheelhouse"]
