@@ -131,9 +131,13 @@ class JsonReporter:
         json.dump(data, outfile, indent=4 if self.pretty_print else None)
         return total
 
-    def _record(self, analysis: Analysis, start_line: int | None = None) -> JsonObj:
-        """The lines (and branches) of a file or of one of its regions, in
-        coverage.py's key order."""
+    def _record(
+        self, analysis: Analysis, start_line: int | None = None, lines: set[int] | None = None
+    ) -> JsonObj:
+        """The lines (and branches) of a file or, given its ``start_line`` and
+        ``lines``, of one of its regions, in coverage.py's key order.  A
+        region's ``contexts`` list only the region's own lines (coverage.py
+        7.17)."""
         nums = analysis.numbers
         summary = make_summary(nums)
         record: JsonObj = {
@@ -145,7 +149,10 @@ class JsonReporter:
         if start_line is not None:
             record["start_line"] = start_line
         if self.show_contexts:
-            record["contexts"] = self.contexts_by_lineno(analysis.filename)
+            contexts = self.contexts_by_lineno(analysis.filename)
+            if lines is not None:
+                contexts = {lineno: names for lineno, names in contexts.items() if lineno in lines}
+            record["contexts"] = contexts
         if self.branches:
             summary.update(make_branch_summary(nums))
             record["executed_branches"] = _pairs(analysis.executed_branch_arcs())
@@ -178,8 +185,8 @@ class JsonReporter:
                 key = region.name
                 if key in region_data or (key in names and not narrowed.numbers.n_statements):
                     key += f"@{region.start}"
-                region_data[key] = self.make_region_data(narrowed, region.start)
-            region_data[""] = self.make_region_data(narrower.narrow(outside), min(outside, default=1))
+                region_data[key] = self.make_region_data(narrowed, region.start, region.lines)
+            region_data[""] = self.make_region_data(narrower.narrow(outside), min(outside, default=1), outside)
         return reported
 
     def contexts_by_lineno(self, filename: str) -> dict[int, list[str]]:
@@ -187,5 +194,5 @@ class JsonReporter:
             self._contexts_cache = {filename: self._contexts_by_lineno(filename)}
         return self._contexts_cache[filename]
 
-    def make_region_data(self, narrowed: Analysis, start_line: int) -> JsonObj:
-        return self._record(narrowed, start_line)
+    def make_region_data(self, narrowed: Analysis, start_line: int, lines: set[int]) -> JsonObj:
+        return self._record(narrowed, start_line, lines)
