@@ -118,6 +118,11 @@ class CovcoreConfig:
         (a setup.cfg without covcore settings is read but not used).
     :ivar plugin_options: plugin name -> its section's options, for each
         plugin in ``plugins`` that has a section in the config file.
+    :ivar covcore_config: True when the file read is covcore's own
+        configuration (``.covcorerc``, ``[covcore:*]``, ``[tool.covcore.*]``,
+        or a file named with ``--rcfile``/``COVCORE_RCFILE``), False when it
+        is coverage.py's or there is none.  The tox adapter measures a
+        project automatically only when it is True.
     """
 
     # [run]
@@ -283,6 +288,7 @@ class CovcoreConfig:
         self.config_files_attempted: list[str] = []
         self.config_files_read: list[str] = []
         self.plugin_options: dict[str, dict[str, Any]] = {}
+        self.covcore_config = False
         for option in OPTIONS:
             setattr(self, option.attr, copy.deepcopy(option.default))
 
@@ -420,10 +426,13 @@ class CovcoreConfig:
                 if all_ours:
                     _warn_unknown_option(warn, f"[{table}] {key}" if table else key, cfile)
             self._apply_sections(cfile, sections, warn, warn_sections=all_ours)
+            self.covcore_config = required or tool == "covcore" or (
+                tool is None and os.path.basename(cfile.filename).startswith(".covcorerc"))
             break
         else:
             if not (ours or required):
                 return False
+            self.covcore_config = required
         self.config_file = cfile.path
         return True
 

@@ -254,6 +254,26 @@ def test_search_order_coverage_files():
     assert read_config().data_file == "pyproject"
 
 
+@pytest.mark.parametrize("filename, text, ours", [
+    (".covcorerc", "[run]\nbranch = true\n", True),
+    (".covcorerc", "[covcore:run]\nbranch = true\n", True),
+    ("setup.cfg", "[covcore:run]\nbranch = true\n", True),
+    ("tox.ini", "[covcore:report]\nshow_missing = true\n", True),
+    ("pyproject.toml", "[tool.covcore.run]\nbranch = true\n", True),
+    (".coveragerc", "[run]\nbranch = true\n", False),
+    ("setup.cfg", "[coverage:run]\nbranch = true\n", False),
+    ("pyproject.toml", "[tool.coverage.run]\nbranch = true\n", False),
+    ("setup.cfg", "[metadata]\nname = x\n", False),
+])
+def test_covcore_config_says_whose_file_was_used(filename, text, ours):
+    write(filename, text)
+    config = read_config()
+    assert config.covcore_config is ours
+    assert config.branch is ("branch" in text)
+    os.rename(filename, "explicit.cfg")
+    assert read_config("explicit.cfg").covcore_config is True  # named by the user: theirs for covcore
+
+
 def test_covcore_config_beats_coverage_config():
     write(".coveragerc", "[run]\ndata_file = coveragerc\n")
     write("setup.cfg", "[coverage:run]\ndata_file = setup-coverage\n")
