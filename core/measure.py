@@ -209,14 +209,18 @@ class MeasuredSession:
     def process_environment(self, env_name: str) -> dict[str, str]:
         """covcore's own variables for a measured environment:
         ``COVCORE_PROCESS_CONFIG`` carrying this configuration, with the data
-        file in :attr:`data_dir` (named after the environment) and parallel
-        mode on, and source directories made absolute."""
+        file in :attr:`data_dir` (named after the environment), parallel
+        mode on, source directories made absolute, and the environment's
+        name as the static context when ``[run] context`` is not set (so
+        ``--show-contexts`` tells which environment ran each line)."""
         from covcore.process import ENV_CONFIG, serialize_config
 
         values = json.loads(serialize_config(self.config))
         base = os.path.basename(self.config.data_file)
         safe_env = "".join(c if c.isalnum() or c in "-_." else "_" for c in env_name) or "env"
         values["data_file"] = os.path.join(self.data_dir, f"{base}.{safe_env}")
+        if not values.get("context"):
+            values["context"] = env_name
         source = values.get("source")
         if source:
             values["source"] = [

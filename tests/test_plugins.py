@@ -155,6 +155,7 @@ def test_measured_session_environment_and_finish(tmp_path):
     values = json.loads(env["COVCORE_PROCESS_CONFIG"])
     assert values["data_file"] == str(tmp_path / ".covcore-tox" / ".covcore.py3.11")
     assert values["parallel"] is True
+    assert values["context"] == "py3.11"  # the environment's name, [run] context being unset
     assert values["source"] == [str(tmp_path / "src" / "pkg")] and values["source_pkgs"] == ["pkg"]
     run_env = clean_env(**env, PYTHONPATH=str(tmp_path / "src"))
     subprocess.run([sys.executable, "-c", "import pkg; pkg.f(1)"], cwd=tmp_path, env=run_env, check=True)
