@@ -16,6 +16,7 @@ them, ``-m "not adapters"`` leaves them out).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -50,11 +51,21 @@ def source_hash() -> str:
     return h.hexdigest()[:16]
 
 
+@functools.lru_cache(maxsize=None)
 def python_exe(version: str) -> str | None:
-    """The path of ``python<version>`` (e.g. "3.12"), or None if not installed."""
+    """The real executable of ``python<version>`` (e.g. "3.12"), or None if
+    it is not installed (a pyenv shim of a version not selected doesn't count)."""
     if version == "%d.%d" % sys.version_info[:2]:
         return sys.executable
-    return shutil.which(f"python{version}")
+    found = shutil.which(f"python{version}")
+    if found is None:
+        return None
+    try:
+        out = subprocess.run([found, "-c", "import sys; print(sys.executable)"],
+                             capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
 
 
 def wheelhouse(versions: tuple[str, ...] = ("3.11", "3.12")) -> Path:
@@ -63,6 +74,9 @@ def wheelhouse(versions: tuple[str, ...] = ("3.11", "3.12")) -> Path:
     parallel builders apart)."""
     house = CACHE / f"wheels-{source_hash()}"
     house.mkdir(parents=True, exist_ok=True)
+    for old in CACHE.glob("wheels-*"):  # wheels of earlier source states
+        if old != house:
+            shutil.rmtree(old, ignore_errors=True)
     import fcntl
 
     with open(house / ".lock", "w") as lock:
