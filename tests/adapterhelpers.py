@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 from pathlib import Path
 
@@ -74,8 +75,8 @@ def wheelhouse(versions: tuple[str, ...] = ("3.11", "3.12")) -> Path:
     parallel builders apart)."""
     house = CACHE / f"wheels-{source_hash()}"
     house.mkdir(parents=True, exist_ok=True)
-    for old in CACHE.glob("wheels-*"):  # wheels of earlier source states
-        if old != house:
+    for old in CACHE.glob("wheels-*"):  # wheels of earlier source states, unused for an hour
+        if old != house and time.time() - old.stat().st_mtime > 3600:
             shutil.rmtree(old, ignore_errors=True)
     import fcntl
 
