@@ -31,7 +31,7 @@ import shutil
 import sys
 from typing import IO, Any, Iterable, Iterator, Mapping
 
-from covcore.errors import EXIT_ERROR, CovcoreError
+from covcore.errors import EXIT_ERROR, ConfigError, CovcoreError
 
 #: Overrides :func:`install_requirement` (a requirement string for pip).
 ENV_REQUIREMENT = "COVCORE_INSTALL_REQUIREMENT"
@@ -155,11 +155,13 @@ class MeasuredSession:
         self.data_dir = os.path.join(os.path.dirname(self.config.data_file), f".covcore-{name}")
         if reports is None:
             configured = self.adapter_options.get("report")
-            reports = _as_list(configured) if configured is not None else ["term"]
+            reports = split_list(configured) if configured is not None else ["term"]
         self.reports = [r for r in reports if r]
-        if fail_under is None and self.adapter_options.get("fail_under") is not None:
-            fail_under = float(self.adapter_options["fail_under"])
+        if fail_under is None:
+            fail_under = parse_percentage(self.adapter_options.get("fail_under"), f"[{name}] fail_under")
         self.fail_under = fail_under
+        #: The fail-under failure lines of :meth:`finish` (empty: none).
+        self.failures: list[str] = []
         self.cov._measured_session = self  # type: ignore[attr-defined]
 
     @contextlib.contextmanager
@@ -278,6 +280,7 @@ class MeasuredSession:
             with open(os.devnull, "w") as devnull:
                 total = cov.report(file=devnull)
         failures = self.pm.hook.covcore_check_thresholds(cov=cov, total=total, fail_under=self.fail_under) or []
+        self.failures = list(failures)
         for line in failures:
             self._print(line)
         code = self.pm.hook.covcore_exit_code(session=self, test_status=test_status, failures=failures)
@@ -297,10 +300,57 @@ class MeasuredSession:
         return None if result is None else float(result)
 
 
-def _as_list(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [p.strip() for p in value.replace("\n", ",").split(",") if p.strip()]
-    return [str(v) for v in value]
+def split_list(value: Any) -> list[str]:
+    """An option's list value: a string of comma- or newline-separated items,
+    or a list (or other iterable) of such strings, as a list of the
+    non-empty items, stripped.  ``None`` gives ``[]``."""
+    if value is None:
+        return []
+    parts = [value] if isinstance(value, str) else list(value)
+    out: list[str] = []
+    for part in parts:
+        out.extend(item.strip() for item in str(part).replace("\n", ",").split(","))
+    return [item for item in out if item]
+
+
+def parse_percentage(value: Any, where: str) -> float | None:
+    """An adapter's fail-under value (a number or a string) as a float.
+
+    :param where: names the option in the error (``"--cov-fail-under"``).
+    :returns: None when ``value`` is None or blank.
+    :raises ConfigError: not a number, or outside 0-100.
+    """
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{where}: {value!r} is not a number") from None
+    if not 0 <= number <= 100:
+        raise ConfigError(f"{where}: {value!r} is not a percentage between 0 and 100")
+    return number
+
+
+def parse_flag(value: Any, where: str) -> bool | None:
+    """An adapter's on/off value: a bool, an int (distutils' 0/1), or one of
+    ``1 true yes on`` / ``0 false no off`` (any case).
+
+    :param where: names the option in the error.
+    :returns: None when ``value`` is None or blank.
+    :raises ConfigError: anything else.
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text == "":
+        return None
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{where}: {value!r} is not true or false")
 
 
 def _total_numbers(cov: Any) -> Any:

@@ -246,3 +246,21 @@ def test_third_party_plugin_installed_through_its_entry_point(tmp_path):
         "mod.py: 5 statements, 1 missing, missing lines [4]\n"
         "branches: False\n"
     )
+
+
+def test_adapter_option_parsers():
+    from covcore.errors import ConfigError
+    from covcore.measure import parse_flag, parse_percentage, split_list
+
+    assert split_list("term-missing, xml:out/c.xml\nhtml") == ["term-missing", "xml:out/c.xml", "html"]
+    assert split_list(["term", "xml,json", ""]) == ["term", "xml", "json"]
+    assert split_list("") == [] and split_list(None) == []
+    assert parse_percentage("87.5", "--x") == 87.5 and parse_percentage(90, "--x") == 90.0
+    assert parse_percentage(" ", "--x") is None and parse_percentage(None, "--x") is None
+    with pytest.raises(ConfigError, match=r"^--cov-fail-under: 'lots' is not a number$"):
+        parse_percentage("lots", "--cov-fail-under")
+    with pytest.raises(ConfigError, match=r"^\[tox\] cov_fail_under: '101' is not a percentage between 0 and 100$"):
+        parse_percentage("101", "[tox] cov_fail_under")
+    assert [parse_flag(v, "x") for v in (True, 0, 1, "Yes", "off", "", None)] == [True, False, True, True, False, None, None]
+    with pytest.raises(ConfigError, match=r"^\[tox\] cov: 'maybe' is not true or false$"):
+        parse_flag("maybe", "[tox] cov")

@@ -49,9 +49,6 @@ if TYPE_CHECKING:
 #: The tox commands whose handlers run environments.
 RUN_COMMANDS = ("run", "r", "run-parallel", "p", "legacy", "le")
 
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
-
 
 class _Run:
     """The measured part of one tox invocation."""
@@ -201,7 +198,7 @@ def _session_for(state: State) -> MeasuredSession | None:
 
     :raises covcore.errors.ConfigError: a bad option or configuration.
     """
-    from covcore.measure import MeasuredSession
+    from covcore.measure import MeasuredSession, parse_flag, parse_percentage, split_list
 
     options = state.conf.options
     if getattr(options, "no_cov", False):
@@ -212,55 +209,17 @@ def _session_for(state: State) -> MeasuredSession | None:
     overrides: dict[str, Any] = {}
     if cli_source:
         overrides["run:source"] = [s.strip() for s in cli_source.split(",") if s.strip()]
-    reports = _reports(getattr(options, "cov_report", None)) or _reports(core["cov_report"]) or None
-    fail_under = _percentage(getattr(options, "cov_fail_under", None), "--cov-fail-under")
+    cli_reports = getattr(options, "cov_report", None)
+    reports = split_list(cli_reports) if cli_reports is not None else (split_list(core["cov_report"]) or None)
+    fail_under = parse_percentage(getattr(options, "cov_fail_under", None), "--cov-fail-under")
     if fail_under is None:
-        fail_under = _percentage(core["cov_fail_under"], "[tox] cov_fail_under")
+        fail_under = parse_percentage(core["cov_fail_under"], "[tox] cov_fail_under")
     session = MeasuredSession("tox", root=root, options=overrides, reports=reports, fail_under=fail_under)
     if cli_source is not None:
         return session
-    enabled = _flag(core["cov"], "[tox] cov")
+    enabled = parse_flag(core["cov"], "[tox] cov")
     if enabled is None:
-        enabled = _flag(session.adapter_options.get("enabled"), "[tool.covcore.tox] enabled")
+        enabled = parse_flag(session.adapter_options.get("enabled"), "[tool.covcore.tox] enabled")
     if enabled is None:
         enabled = session.config.covcore_config
     return session if enabled else None
-
-
-def _reports(values: Any) -> list[str]:
-    """``--cov-report`` values: repeated and/or comma-separated."""
-    if not values:
-        return []
-    out: list[str] = []
-    for value in values:
-        out.extend(part.strip() for part in str(value).split(","))
-    return out if any(out) else [""]
-
-
-def _percentage(value: Any, where: str) -> float | None:
-    from covcore.errors import ConfigError
-
-    if value is None or str(value).strip() == "":
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise ConfigError(f"{where}: {value!r} is not a number") from None
-    if not 0 <= number <= 100:
-        raise ConfigError(f"{where}: {value!r} is not a percentage between 0 and 100")
-    return number
-
-
-def _flag(value: Any, where: str) -> bool | None:
-    from covcore.errors import ConfigError
-
-    if value is None or isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text == "":
-        return None
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ConfigError(f"{where}: {value!r} is not true or false")
