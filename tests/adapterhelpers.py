@@ -140,4 +140,93 @@ def make_venv(path: Path, version: str, packages: list[str]) -> Path:
     return py
 
 
-__all__ = ["REPO", "CACHE", "covcore_version", "install_env", "make_venv", "python_exe", "source_hash", "wheelhouse"]
+#: The sample projects: each folder holds a project's configuration; the
+#: package ``calc`` and its tests are shared (``_shared``) and put in place by
+#: :func:`sample_project`.
+PROJECTS = REPO / "tests" / "adapter_projects"
+
+#: The sample projects with a src layout (``src/calc``); the others are flat (``calc``).
+SRC_LAYOUT = ("srcproj", "nox_srcproj", "setuptools_pyproject")
+
+
+def sample_project(name: str, dest: Path) -> Path:
+    """Copy sample project ``name`` to ``dest``, with the package ``calc``
+    (15 statements: line 12 runs only on Python 3.12+, line 14 only before,
+    line 26 never; lines 19-22 only in a subprocess its tests start) at
+    ``src/calc`` or ``calc``, and its unittest tests in ``tests/``."""
+    ignore = shutil.ignore_patterns("__pycache__", ".covcore*", ".tox", ".nox", "build", "*.egg-info")
+    shutil.copytree(PROJECTS / name, dest, ignore=ignore)
+    package = dest / "src" / "calc" if name in SRC_LAYOUT else dest / "calc"
+    shutil.copytree(PROJECTS / "_shared" / "calc", package, ignore=ignore)
+    shutil.copytree(PROJECTS / "_shared" / "tests", dest / "tests", ignore=ignore)
+    return dest
+
+
+class ToolRun:
+    """Runs a tool (``[tox]``, ``[nox, "--envdir", DIR]``) and covcore's
+    command, from the same virtualenv, in a copied sample project."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], project: Path) -> None:
+        self.argv, self.env, self.project = [str(a) for a in argv], env, project
+
+    def __call__(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
+        """Run the tool with ``args`` (and ``extra_env`` added to its
+        environment); the result has ``output``: stdout + stderr."""
+        proc = subprocess.run([*self.argv, *args], cwd=self.project, env=dict(self.env, **extra_env),
+                              capture_output=True, text=True, timeout=600)
+        proc.output = proc.stdout + proc.stderr  # type: ignore[attr-defined]
+        return proc
+
+    def covcore(self, *args: str) -> subprocess.CompletedProcess:
+        """Run the ``covcore`` command of the tool's virtualenv."""
+        return subprocess.run([str(Path(self.argv[0]).parent / "covcore"), *args], cwd=self.project, env=self.env,
+                              capture_output=True, text=True, timeout=300)
+
+
+def write_full_data(path: Path, source: Path) -> None:
+    """Write a covcore data file at ``path`` (directories made) in which every
+    line of ``calc``'s ``source`` ran: stale data that must never count."""
+    from covcore.data import CoverageData
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = CoverageData(str(path))
+    data.add_lines({str(source): range(1, 27)})
+    data.write()
+
+
+def calc_report(src: bool, miss: int, cover: str, missing: str) -> str:
+    """covcore's text report of the package ``calc`` alone (``src/calc`` if ``src``)."""
+    name = "src/calc/__init__.py" if src else "calc/__init__.py"
+    width = len(name) + 32
+    return "\n".join([
+        "Name".ljust(len(name) + 3) + "Stmts   Miss  Cover   Missing",
+        "-" * width,
+        f"{name}      15      {miss}    {cover}   {missing}",
+        "-" * width,
+        "TOTAL".ljust(len(name) + 6) + f"15      {miss}    {cover}",
+    ])
+
+
+def report_of(output: str) -> str:
+    """The text report in a tool's output: from the header to the TOTAL line."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Name "))
+    end = next(i for i, line in enumerate(lines) if line.startswith("TOTAL"))
+    return "\n".join(lines[start:end + 1])
+
+
+def tool_env(versions: tuple[str, ...] = ("3.11", "3.12")) -> dict[str, str]:
+    """:func:`install_env`, with the real interpreters of ``versions`` first
+    on PATH (tox and nox look for ``python3.X`` there; pyenv shims of
+    versions not selected don't run) and no ``CALC_*`` variables of the
+    sample projects' own."""
+    env = install_env(versions)
+    dirs = [os.path.dirname(exe) for exe in map(python_exe, versions) if exe]
+    env["PATH"] = os.pathsep.join(dirs + [env.get("PATH", "")])
+    for name in [k for k in env if k.startswith("CALC_")]:
+        del env[name]
+    return env
+
+
+__all__ = ["PROJECTS", "ToolRun", "SRC_LAYOUT", "calc_report", "report_of", "sample_project", "tool_env", "write_full_data",
+           "REPO", "CACHE", "covcore_version", "install_env", "make_venv", "python_exe", "source_hash", "wheelhouse"]

@@ -15,35 +15,17 @@ subprocess that the tests start.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from adapterhelpers import CACHE, install_env, make_venv, python_exe
+from adapterhelpers import (CACHE, ToolRun, calc_report, make_venv, python_exe, report_of, sample_project, tool_env,
+                            write_full_data)
 
 pytestmark = pytest.mark.adapters
 
-HERE = Path(__file__).resolve().parent
-PROJECTS = HERE / "adapter_projects"
-
-RULE = "-" * 52
-HEADER = "Name                   Stmts   Miss  Cover   Missing"
-
-
-def src_report(miss: int, cover: str, missing: str) -> str:
-    return "\n".join([
-        HEADER, RULE,
-        f"src/calc/__init__.py      15      {miss}    {cover}   {missing}",
-        RULE,
-        f"TOTAL                     15      {miss}    {cover}",
-    ])
-
-
-REPORT_311 = src_report(2, "87%", "12, 26")       # one Python: the other's branch is missing
-REPORT_COMBINED = src_report(1, "93%", "26")      # py311 + py312: only the dead function
+REPORT_311 = calc_report(True, 2, "87%", "12, 26")       # one Python: the other's branch is missing
+REPORT_COMBINED = calc_report(True, 1, "93%", "26")      # py311 + py312: only the dead function
 
 
 @pytest.fixture(scope="module")
@@ -53,42 +35,12 @@ def tox_host():
         if python_exe(version) is None:
             pytest.skip(f"Python {version} is not installed")
     py = make_venv(CACHE / "venv-tox-3.11", "3.11", ["covcore[tox]"])
-    env = install_env(("3.11", "3.12"))
-    # tox finds py311/py312 on PATH: put the real interpreters first (not pyenv shims).
-    dirs = [os.path.dirname(python_exe(v)) for v in ("3.11", "3.12")]
-    env["PATH"] = os.pathsep.join(dirs + [env.get("PATH", "")])
-    env.pop("CALC_BREAK", None)
+    env = tool_env(("3.11", "3.12"))
     return py.parent / "tox", env
 
 
-class Tox:
-    def __init__(self, exe: Path, env: dict[str, str], project: Path) -> None:
-        self.exe, self.env, self.project = exe, env, project
-
-    def __call__(self, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
-        env = dict(self.env, **extra_env)
-        proc = subprocess.run([str(self.exe), *args], cwd=self.project, env=env,
-                              capture_output=True, text=True, timeout=600)
-        proc.output = proc.stdout + proc.stderr  # type: ignore[attr-defined]
-        return proc
-
-    def covcore(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(self.exe.parent / "covcore"), *args], cwd=self.project, env=self.env,
-                              capture_output=True, text=True, timeout=300)
-
-
-def project(tmp_path: Path, tox_host, name: str) -> Tox:
-    dest = tmp_path / name
-    shutil.copytree(PROJECTS / name, dest)
-    return Tox(*tox_host, dest)
-
-
-def report_of(output: str) -> str:
-    """The text report in tox's output: from the header to the TOTAL line."""
-    lines = output.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("Name "))
-    end = next(i for i, line in enumerate(lines) if line.startswith("TOTAL"))
-    return "\n".join(lines[start:end + 1])
+def project(tmp_path: Path, tox_host, name: str) -> ToolRun:
+    return ToolRun([tox_host[0]], tox_host[1], sample_project(name, tmp_path / name))
 
 
 def test_one_environment_measures_commands_and_subprocesses(tmp_path, tox_host):
@@ -137,14 +89,9 @@ def test_fail_under_exit_codes_and_stale_data(tmp_path, tox_host):
     tox = project(tmp_path, tox_host, "srcproj")
     # Stale data of an earlier run: a combined file that covered everything,
     # and a parallel file left by a killed run.  Neither may count.
-    from covcore.data import CoverageData
-
-    source = str(tox.project / "src" / "calc" / "__init__.py")
+    source = tox.project / "src" / "calc" / "__init__.py"
     for stale in (tox.project / ".covcore", tox.project / ".covcore-tox" / ".covcore.py311.old.X1"):
-        stale.parent.mkdir(exist_ok=True)
-        data = CoverageData(str(stale))
-        data.add_lines({source: range(1, 27)})
-        data.write()
+        write_full_data(stale, source)
     res = tox("-e", "py311", "--cov-fail-under=80")
     assert res.returncode == 0, res.output
     assert report_of(res.stdout) == REPORT_311
