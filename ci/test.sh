@@ -40,8 +40,11 @@ run_pytest() {  # pytest's exit code 5 (no tests collected) is not a failure her
 
 # The adapters' tests (marker "adapters") drive tox, nox and setup.py in
 # virtualenvs of their own, on the Pythons they name, whatever Python runs
-# pytest: they run once, in the first Python's pass that has them.
-adapters_done=0
+# pytest, and spend most of their time in pip and virtualenv: they run once,
+# in the background beside the other passes, from the first Python's
+# virtualenv; their output is printed at the end.  ADAPTERS=0 leaves them out.
+adapters_log=".venvs/adapters.log"
+adapters_pid=""
 
 for ver in $PYTHONS; do
     py="python$ver"
@@ -64,21 +67,28 @@ for ver in $PYTHONS; do
     default=$("$venv/bin/python" -c "from covcore.backend import choose_backend; print(choose_backend().name)")
     echo "=== Python $ver: backends: $backends (default $default)"
     ran=1
-    select=()
-    if [ $adapters_done -eq 1 ]; then
-        select=(-m "not adapters")
-        echo "=== Python $ver: whole suite but the adapters' tests (run already), backend $default"
-    else
-        echo "=== Python $ver: whole suite, backend $default"
+    if [ -z "$adapters_pid" ] && [ "${ADAPTERS:-1}" != 0 ]; then
+        echo "=== Python $ver: the adapters' tests, in the background (output at the end)"
+        ( COVCORE_CORE=$default run_pytest "$venv/bin/python" -m pytest -p no:cacheprovider -q -m adapters tests "$@" \
+            > "$adapters_log" 2>&1 ) &
+        adapters_pid=$!
     fi
-    adapters_done=1
-    COVCORE_CORE=$default run_pytest "$venv/bin/python" -m pytest -p no:cacheprovider -q tests "${select[@]}" "$@" || failed+=("$ver:$default")
+    echo "=== Python $ver: whole suite but the adapters' tests, backend $default"
+    COVCORE_CORE=$default run_pytest "$venv/bin/python" -m pytest -p no:cacheprovider -q -m "not adapters" tests "$@" || failed+=("$ver:$default")
     for core in $backends; do
         [ "$core" = "$default" ] && continue
         echo "=== Python $ver: backend-dependent tests, backend $core"
         COVCORE_CORE=$core run_pytest "$venv/bin/python" -m pytest -p no:cacheprovider -q -m backend tests "$@" || failed+=("$ver:$core")
     done
 done
+
+if [ -n "$adapters_pid" ]; then
+    wait "$adapters_pid"
+    adapters_rc=$?
+    echo "=== the adapters' tests (tox, nox, setuptools)"
+    cat "$adapters_log"
+    [ $adapters_rc -eq 0 ] || failed+=("adapters")
+fi
 
 if [ $ran -eq 0 ]; then
     echo "No supported Python was found." >&2
