@@ -158,3 +158,13 @@ def test_measure_part_of_a_plain_session_and_configured_reports(tmp_path, nox_ho
     assert list(report["files"]) == ["src/calc/__init__.py"]
     assert report["files"]["src/calc/__init__.py"]["executed_lines"] == [3, 6, 7, 10, 18, 25]
     assert not (nox.project / ".covcore-nox").exists()
+
+
+def test_bad_fail_under_is_one_line_error(tmp_path, nox_host):
+    (tmp_path / "noxfile.py").write_text('import covcore_nox\ncovcore_nox.report_session(fail_under="lots")\n')
+    nox = ToolRun([nox_host[0], "--envdir", nox_host[2]], nox_host[1], tmp_path)
+    res = nox("-s", "coverage")
+    assert res.returncode == 1, res.output
+    assert ("nox > Session coverage aborted: covcore: report_session(fail_under='lots'): 'lots' is not a number."
+            in res.stderr.splitlines())
+    assert "Traceback" not in res.output

@@ -322,7 +322,6 @@ def report_session(
     :param tags: nox tags for the session.
     :param default: whether plain ``nox`` runs it.
     :returns: nox's registered session function.
-    :raises covcore.errors.ConfigError: a bad ``fail_under``.
 
     The session has no virtualenv (it runs in nox's own Python, where
     covcore is installed) and never runs concurrently with another.  It
@@ -331,16 +330,16 @@ def report_session(
     with paths relative to the project (the noxfile's directory), and fails
     -- nox's exit code 1 -- with a one-line message when the total (or a
     file, ``[report] fail_under_files``) is under the threshold or covcore
-    fails.  Its posargs are ignored.
+    fails.  Its posargs are ignored.  A bad ``fail_under`` (or configuration)
+    fails the session with a one-line ``covcore: ...`` message.
     """
-    from covcore.measure import parse_percentage, split_list
+    from covcore.measure import split_list
 
     wanted_reports = None if reports is None else split_list(reports)
-    threshold = parse_percentage(fail_under, f"report_session(fail_under={fail_under!r})")
     explicit = requires is not None
 
     def covcore_report(session: nox.Session) -> None:
-        _report(session, wanted_reports, threshold)
+        _report(session, wanted_reports, fail_under)
 
     covcore_report.__doc__ = "Combine the measured sessions' coverage, report it and apply fail-under."
     func = nox.session(
@@ -356,11 +355,13 @@ def report_session(
     return func
 
 
-def _report(session: nox.Session, reports: list[str] | None, fail_under: float | None) -> None:
+def _report(session: nox.Session, reports: list[str] | None, fail_under: Any) -> None:
     from covcore.errors import CovcoreError
+    from covcore.measure import parse_percentage
 
     try:
-        measured = _measured_session(reports=reports, fail_under=fail_under)
+        threshold = parse_percentage(fail_under, f"report_session(fail_under={fail_under!r})")
+        measured = _measured_session(reports=reports, fail_under=threshold)
     except CovcoreError as exc:
         session.error(f"covcore: {exc}")
     base = _use_run_dir(measured)
