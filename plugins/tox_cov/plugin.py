@@ -57,7 +57,6 @@ class _Run:
         self.session = session
         self.lock = threading.Lock()
         self.begun = False
-        self.measured_envs: list[str] = []
 
 
 _ACTIVE: _Run | None = None
@@ -71,21 +70,20 @@ def tox_add_option(parser: ToxParser) -> None:
     """Add the ``--cov*`` options and wrap the run handlers (idempotent:
     tox may call this hook more than once)."""
     if not any(action.dest == "cov_fail_under" for action in parser._actions):
-        group = parser
-        group.add_argument(
+        parser.add_argument(
             "--cov", dest="cov", nargs="?", const="", default=None, of_type=str, metavar="SOURCE",
             help="measure coverage of the commands (SOURCE: comma-separated packages or directories; "
             "default: [run] source, else the project's own packages)",
         )
-        group.add_argument("--no-cov", dest="no_cov", action="store_true", default=False,
-                           help="do not measure coverage, whatever the configuration says")
-        group.add_argument("--cov-fail-under", dest="cov_fail_under", default=None, of_type=str, metavar="MIN",
-                           help="exit with 2 when the total coverage is below MIN percent (0-100)")
-        group.add_argument("--cov-report", dest="cov_report", action="append", default=None, of_type=list[str],
-                           metavar="TYPE",
-                           help="report to produce, repeatable: term, term-missing[:skip-covered], markdown, "
-                           "html[:DIR], xml[:FILE], json[:FILE], lcov[:FILE], annotate[:DIR], a plugin's NAME[:OUT]; "
-                           "an empty value for none")
+        parser.add_argument("--no-cov", dest="no_cov", action="store_true", default=False,
+                            help="do not measure coverage, whatever the configuration says")
+        parser.add_argument("--cov-fail-under", dest="cov_fail_under", default=None, of_type=str, metavar="MIN",
+                            help="exit with 2 when the total coverage is below MIN percent (0-100)")
+        parser.add_argument("--cov-report", dest="cov_report", action="append", default=None, of_type=list[str],
+                            metavar="TYPE",
+                            help="report to produce, repeatable: term, term-missing[:skip-covered], markdown, "
+                            "html[:DIR], xml[:FILE], json[:FILE], lcov[:FILE], annotate[:DIR], a plugin's NAME[:OUT]; "
+                            "an empty value for none")
     for name in RUN_COMMANDS:
         if name in parser.handlers:
             sub_parser, handler = parser.handlers[name]
@@ -152,7 +150,6 @@ def tox_before_run_commands(tox_env: ToxEnv) -> None:
         if not run.begun:
             run.session.begin()
             run.begun = True
-        run.measured_envs.append(env_name)
         variables = run.session.environment(env_name)
     tox_env.conf["set_env"].update(variables)
 
