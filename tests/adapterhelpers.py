@@ -215,6 +215,18 @@ def report_of(output: str) -> str:
     return "\n".join(lines[start:end + 1])
 
 
+def tool_host(tool: str) -> tuple[Path, dict[str, str]]:
+    """``(bin directory, environment)`` for running ``tool`` (``"tox"``,
+    ``"nox"``): a Python 3.11 virtualenv with ``covcore[TOOL]``, and
+    :func:`tool_env` for 3.11 and 3.12.  Skips the test when either
+    Python is missing."""
+    for version in ("3.11", "3.12"):
+        if python_exe(version) is None:
+            pytest.skip(f"Python {version} is not installed")
+    py = make_venv(CACHE / f"venv-{tool}-3.11", "3.11", [f"covcore[{tool}]"])
+    return py.parent, tool_env(("3.11", "3.12"))
+
+
 def tool_env(versions: tuple[str, ...] = ("3.11", "3.12")) -> dict[str, str]:
     """:func:`install_env`, with the real interpreters of ``versions`` first
     on PATH (tox and nox look for ``python3.X`` there; pyenv shims of
@@ -228,5 +240,5 @@ def tool_env(versions: tuple[str, ...] = ("3.11", "3.12")) -> dict[str, str]:
     return env
 
 
-__all__ = ["PROJECTS", "ToolRun", "SRC_LAYOUT", "calc_report", "report_of", "sample_project", "tool_env", "write_full_data",
+__all__ = ["PROJECTS", "ToolRun", "SRC_LAYOUT", "calc_report", "report_of", "sample_project", "tool_env", "tool_host", "write_full_data",
            "REPO", "CACHE", "covcore_version", "install_env", "make_venv", "python_exe", "source_hash", "wheelhouse"]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from adapterhelpers import (CACHE, ToolRun, calc_report, make_venv, python_exe, report_of, sample_project, source_hash, tool_env,
+from adapterhelpers import (CACHE, ToolRun, calc_report, report_of, sample_project, source_hash, tool_host,
                             write_full_data)
 
 pytestmark = pytest.mark.adapters
@@ -34,11 +34,7 @@ REPORT_COMBINED = calc_report(True, 1, "93%", "26")      # tests-3.11 + tests-3.
 @pytest.fixture(scope="module")
 def nox_host():
     """``(nox executable, environment, envdir)``: nox on Python 3.11 with covcore[nox]."""
-    for version in ("3.11", "3.12"):
-        if python_exe(version) is None:
-            pytest.skip(f"Python {version} is not installed")
-    py = make_venv(CACHE / "venv-nox-3.11", "3.11", ["covcore[nox]"])
-    env = tool_env(("3.11", "3.12"))
+    bindir, env = tool_host("nox")
     env.pop("COVCORE_NOX_RUN", None)
     # The sessions' virtualenvs, shared by the tests; covcore in them is the
     # wheel of this source state (pip would keep an older wheel of the same version).
@@ -46,7 +42,7 @@ def nox_host():
     for old in CACHE.glob("nox-envs-*"):
         if old != envdir:
             shutil.rmtree(old, ignore_errors=True)
-    return py.parent / "nox", env, envdir
+    return bindir / "nox", env, envdir
 
 
 def project(tmp_path: Path, nox_host, name: str = "nox_srcproj") -> ToolRun:
