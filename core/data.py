@@ -33,6 +33,15 @@ import sys
 from array import array
 from typing import Callable, Collection, Iterable, Mapping
 
+from covcore.datafiles import (
+    TEMP_MARK,
+    check_contents,
+    check_data_file,
+    dead_temp_files,
+    hostname,
+    unusable,
+    write_failure,
+)
 from covcore.errors import DataError
 from covcore.numbits import numbits_to_nums, nums_to_numbits
 from covcore.sqlitedb import SqliteDb
@@ -94,6 +103,22 @@ def _unpack_arcs(blob: bytes) -> set[TArc]:
     if sys.byteorder == "big":
         flat.byteswap()
     return set(zip(flat[0::2], flat[1::2]))
+
+
+def _to_db(text: str) -> str | bytes:
+    """A path or context as stored: the str, or (for a name that isn't valid
+    Unicode, like a non-UTF-8 file name decoded with surrogateescape) its
+    bytes, stored as a BLOB."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")
+    return text
+
+
+def _from_db(value: str | bytes) -> str:
+    """The inverse of :func:`_to_db`."""
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
 
 
 class CoverageData:
@@ -295,7 +320,11 @@ class CoverageData:
 
     def erase(self, parallel: bool = False) -> None:
         """Forget all data and remove the data file (and, with ``parallel``,
-        every parallel-mode data file beside it)."""
+        every parallel-mode data file beside it; without it, the temporary
+        files that writers killed while saving left, see :func:`covcore.datafiles.dead_temp_files`).
+
+        :raises DataError: a file can't be removed (names it).
+        """
         self._lines.clear()
         self._arcs.clear()
         self._tracers.clear()
@@ -305,6 +334,8 @@ class CoverageData:
         names = [self.data_filename()]
         if parallel:
             names += glob.glob(glob.escape(self._basename) + ".*")
+        else:
+            names += dead_temp_files(self._basename)
         for name in names:
             try:
                 os.remove(name)
@@ -314,7 +345,8 @@ class CoverageData:
                 raise DataError(f"Couldn't remove data file {name!r}: {exc.strerror}") from None
 
     def read(self) -> None:
-        """Load the data file, replacing what is in memory.  A missing file is no data.
+        """Load the data file, replacing what is in memory.  A missing file is no data
+        (a broken symbolic link in its place is an error).
 
         :raises DataError: the file is not a covcore data file, is corrupt, or
             has another schema version; the message names the file.
@@ -322,7 +354,7 @@ class CoverageData:
         if self._no_disk:
             return
         filename = self.data_filename()
-        if not os.path.exists(filename):
+        if not os.path.lexists(filename):
             return
         loaded = read_data_file(filename)
         self._lines, self._arcs, self._tracers = loaded._lines, loaded._arcs, loaded._tracers
@@ -331,25 +363,42 @@ class CoverageData:
     def write(self) -> None:
         """Save to the data file in one step: a new file renamed over the old.
 
+        The new file is written as ``<data file>.tmp-<host>-<pid>-<random>``
+        (see :func:`covcore.datafiles.temp_file_owner`) and renamed into place when complete, so
+        a process killed while saving leaves the old data file or the new
+        one, never a half-written one (and perhaps a temporary file, which
+        ``combine`` never reads and :meth:`erase` removes once its writer is
+        dead).
+
         :raises DataError: the file cannot be written (the message names the
-            path and the reason, e.g. a read-only directory or a full disk).
+            path and the reason, e.g. a read-only directory, a full disk, or
+            a data file name that is a directory or a device).
         """
         if self._no_disk:
             return
         filename = self.data_filename()
-        tmp = f"{filename}.tmp-{os.getpid()}-{random.randint(0, 10**9)}"
+        if os.path.exists(filename) and not os.path.isfile(filename):
+            # Renaming over it would replace e.g. /dev/null for every user.
+            raise DataError(f"Couldn't write data file {filename!r}: it exists and is not a regular file")
+        tmp = f"{filename}{TEMP_MARK}{hostname()}-{os.getpid()}-{random.randint(0, 10**9)}"
         try:
+            # Created first, by us: a directory that can't take it fails here
+            # with the system's own reason ("Permission denied", "Not a
+            # directory"), not SQLite's "unable to open database file".
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
             with SqliteDb(tmp) as db:
                 self._write_to(db)
             os.replace(tmp, filename)
         except (OSError, DataError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            if isinstance(exc, DataError):
+                # SQLite says "disk I/O error" for a full disk or a file size
+                # limit: the system's own reason is clearer.
+                reason = write_failure(tmp) or str(exc).split(": ", 1)[-1]
             try:
                 os.remove(tmp)
             except OSError:
                 pass
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            if isinstance(exc, DataError):
-                reason = str(exc).split(": ", 1)[-1]
             raise DataError(f"Couldn't write data file {filename!r}: {reason}") from None
 
     def _write_to(self, db: SqliteDb) -> None:
@@ -364,13 +413,13 @@ class CoverageData:
             covcore_version=__version__,
             when=datetime.datetime.now().isoformat(timespec="seconds"),
         )
-        db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
+        db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", ((k, _to_db(v)) for k, v in meta.items()))
         files = sorted(self.measured_files())
         file_ids = {f: i for i, f in enumerate(files, 1)}
-        db.executemany("INSERT INTO file (id, path) VALUES (?, ?)", ((i, f) for f, i in file_ids.items()))
+        db.executemany("INSERT INTO file (id, path) VALUES (?, ?)", ((i, _to_db(f)) for f, i in file_ids.items()))
         contexts = sorted(self.measured_contexts() | {""})
         ctx_ids = {c: i for i, c in enumerate(contexts, 1)}
-        db.executemany("INSERT INTO context (id, context) VALUES (?, ?)", ((i, c) for c, i in ctx_ids.items()))
+        db.executemany("INSERT INTO context (id, context) VALUES (?, ?)", ((i, _to_db(c)) for c, i in ctx_ids.items()))
         db.executemany(
             "INSERT INTO line_bits (file_id, context_id, numbits) VALUES (?, ?, ?)",
             (
@@ -420,52 +469,64 @@ class RawData:
 def read_raw_data_file(filename: str) -> RawData:
     """Read one data file without unpacking it.
 
-    :raises DataError: naming the file: not a database, not covcore's (e.g. a
-        coverage.py data file), another schema version, or corrupt.
+    Every problem becomes a :class:`DataError` whose message is ``Couldn't use
+    data file '<path>': <problem>``: the file is missing, empty, truncated, not
+    a database, not covcore's (e.g. a coverage.py data file), of another
+    schema version, corrupt, or holds values of the wrong type or out of range.
+
+    :param filename: the data file's path.
+    :returns: the file's contents, packed.
+    :raises DataError: naming the file and the problem, as above.
     """
-    try:
-        if os.path.getsize(filename) == 0:
-            raise DataError(f"Couldn't use data file {filename!r}: the file is empty")
-    except OSError as exc:
-        raise DataError(f"Couldn't read data file {filename!r}: {exc.strerror}") from None
+    check_data_file(filename)
     uri = "file:" + filename.replace("%", "%25").replace("?", "%3f").replace("#", "%23") + "?mode=ro"
     try:
         con = sqlite3.connect(uri, uri=True)
     except sqlite3.Error as exc:
-        raise DataError(f"Couldn't use data file {filename!r}: {exc}") from None
+        raise unusable(filename, str(exc)) from None
     raw = RawData()
     try:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "covcore_schema" not in tables:
             if "coverage_schema" in tables:
-                raise DataError(
-                    f"Data file {filename!r} is a coverage.py data file, not covcore's; "
-                    "measure with covcore, or report it with coverage.py"
+                raise unusable(
+                    filename,
+                    "it is a coverage.py data file, not covcore's; measure with covcore, or report it with coverage.py",
                 )
-            raise DataError(f"Data file {filename!r} doesn't seem to be a covcore data file")
+            raise unusable(filename, "it doesn't seem to be a covcore data file (it has no covcore_schema table)")
         rows = con.execute("SELECT version FROM covcore_schema").fetchall()
         version = rows[0][0] if rows else None
         if version != SCHEMA_VERSION:
-            raise DataError(
-                f"Data file {filename!r} has schema version {version}, "
-                f"but this covcore reads version {SCHEMA_VERSION}"
+            if isinstance(version, int) and version > SCHEMA_VERSION:
+                hint = "it was written by a newer covcore: report it with that version"
+            elif isinstance(version, int):
+                hint = "it was written by an older covcore: measure again"
+            else:
+                hint = "the file is damaged"
+            raise unusable(
+                filename,
+                f"it has schema version {version!r}, but this covcore reads version {SCHEMA_VERSION}; {hint}",
             )
-        raw.meta = dict(con.execute("SELECT key, value FROM meta"))
+        raw.meta = {k: _from_db(v) for k, v in con.execute("SELECT key, value FROM meta")}
         raw.has_arcs = raw.meta.get("has_arcs") == "1"
-        paths = dict(con.execute("SELECT id, path FROM file"))
-        contexts = dict(con.execute("SELECT id, context FROM context"))
-        raw.paths = sorted(paths.values())
-        raw.lines = [(paths[f], contexts[c], b) for f, c, b in con.execute(
-            "SELECT file_id, context_id, numbits FROM line_bits")]
-        raw.arcs = [(paths[f], contexts[c], b) for f, c, b in con.execute(
-            "SELECT file_id, context_id, pairs FROM arc_pairs")]
-        raw.tracers = {paths[fid]: t for fid, t in con.execute("SELECT file_id, tracer FROM tracer")}
+        paths = {i: _from_db(p) for i, p in con.execute("SELECT id, path FROM file")}
+        contexts = {i: _from_db(c) for i, c in con.execute("SELECT id, context FROM context")}
+        raw.lines = con.execute("SELECT file_id, context_id, numbits FROM line_bits").fetchall()
+        raw.arcs = con.execute("SELECT file_id, context_id, pairs FROM arc_pairs").fetchall()
+        tracers = con.execute("SELECT file_id, tracer FROM tracer").fetchall()
     except sqlite3.Error as exc:
-        raise DataError(f"Couldn't use data file {filename!r}: {exc}") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DataError(f"Couldn't use data file {filename!r}: inconsistent contents ({exc})") from None
+        raise unusable(filename, str(exc)) from None
+    except UnicodeDecodeError as exc:  # a damaged schema or TEXT value
+        raise unusable(filename, f"it holds text that isn't UTF-8 ({exc.reason} at byte {exc.start})") from None
     finally:
         con.close()
+    problem = check_contents(raw, paths, contexts, tracers)
+    if problem:
+        raise unusable(filename, problem)
+    raw.paths = sorted(paths.values())
+    raw.lines = [(paths[f], contexts[c], b) for f, c, b in raw.lines]
+    raw.arcs = [(paths[f], contexts[c], b) for f, c, b in raw.arcs]
+    raw.tracers = {paths[fid]: t for fid, t in tracers}
     digest = hashlib.sha256(b"arcs" if raw.has_arcs else b"lines")
     for path, ctx, blob in sorted(raw.lines + raw.arcs):
         digest.update(f"{path}\0{ctx}\0{len(blob)}\0".encode("utf-8", "surrogateescape"))
@@ -474,7 +535,6 @@ def read_raw_data_file(filename: str) -> RawData:
         digest.update(path.encode("utf-8", "surrogateescape") + b"\1")
     raw.digest = digest.hexdigest()
     return raw
-
 
 def read_data_file(filename: str) -> CoverageData:
     """Read one data file into a new :class:`CoverageData`.

@@ -52,8 +52,9 @@ def test_keep_duplicates_and_bad_inputs(tmp_path):
     assert len(warnings) == 1
     assert warnings[0][1] == "couldnt-combine"
     assert repr(str(tmp_path / ".covcore.h.3.X3")) in warnings[0][0]
-    # The unreadable input and the writer's temporary file are left in place.
-    assert sorted(os.listdir(tmp_path)) == [".covcore.h.3.X3", ".covcore.h.4.X4.tmp-44-1"]
+    # The unreadable input and the writer's temporary file are left in place;
+    # the merged inputs went only once the combined data file was written.
+    assert sorted(os.listdir(tmp_path)) == [".covcore", ".covcore.h.3.X3", ".covcore.h.4.X4.tmp-44-1"]
 
 
 def test_keep_option(tmp_path):
