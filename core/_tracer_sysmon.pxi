@@ -165,6 +165,11 @@ cdef class SysMonTracer(_TracerBase):
             events = self._ev_local_arcs
             if cs.need_branch:
                 events |= self._ev_branch
+        if _sysmon.get_tool(self.tool_id) != "covcore":
+            # The measured program freed our tool id (or took it for itself):
+            # turning events on would raise in its code or feed its
+            # callbacks.  Measure no further; stop() warns trace-changed.
+            return 0
         self._set_local_events(self.tool_id, code, events)
         self._local_codes[id(code)] = code
         return 0

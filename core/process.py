@@ -88,19 +88,47 @@ def process_startup() -> Coverage | None:
     return cov
 
 
-def save_all() -> None:
-    """Stop and save every live Coverage of this process (never raises):
-    what the SIGTERM handler and the ``os._exit``/``exec`` patches do."""
+def report_save_error(exc: BaseException) -> None:
+    """Tell the user, in one line on stderr, that data could not be saved
+    (``covcore: Couldn't write data file '<path>': <reason>``)."""
+    import sys
+
+    with contextlib.suppress(Exception):
+        from covcore.errors import one_line
+
+        sys.stderr.write(f"covcore: {one_line(str(exc))}\n")
+        sys.stderr.flush()
+
+
+def save_all() -> bool:
+    """Stop and save every live Coverage of this process: what the SIGTERM
+    handler and the ``os._exit``/``exec`` patches do.
+
+    Never raises: a save that fails is reported with
+    :func:`report_save_error` and the others are still tried.
+
+    :returns: True if every save succeeded.
+    """
+    from covcore.errors import CovcoreError
     from covcore.session import Coverage
 
+    ok = True
     for cov in Coverage._instances():
-        with contextlib.suppress(Exception):
+        try:
             if cov._collector is not None and not cov._forgotten:
                 cov.stop()
                 cov.save()
+        except CovcoreError as exc:
+            ok = False
+            report_save_error(exc)
+        except Exception:  # noqa: BLE001 - the process is ending; covcore must not stop it
+            ok = False
+    return ok
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
+    # Whether or not the data could be saved, the process still ends as
+    # killed by SIGTERM: that is its own "exit code".
     save_all()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)
@@ -147,7 +175,10 @@ def _patch_exit(cov: Coverage) -> None:
     original = os._exit
 
     def covcore_os_exit(status: int) -> Any:
-        save_all()
+        # A failed save turns a successful exit into 1 (as `covcore run`
+        # does); a failing program keeps its own code.
+        if not save_all() and status == 0:
+            status = 1
         original(status)
 
     covcore_os_exit._covcore = True  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from covcore import backend as _backend
 from covcore.collector import Collector
 from covcore.config import CovcoreConfig, read_config
 from covcore.data import CoverageData
-from covcore.errors import ConfigError, CovcoreError
+from covcore.errors import ConfigError, CovcoreError, one_line
 from covcore.reporting.api import ReportMethods
 from covcore.selection import Selector
 
@@ -148,7 +148,7 @@ class Coverage(ReportMethods):
         if once and slug in self._warned:
             return
         self._warned.add(slug)
-        sys.stderr.write(f"covcore: Warning: {message} ({slug})\n")
+        sys.stderr.write(f"covcore: Warning: {one_line(message)} ({slug})\n")
         sys.stderr.flush()
 
     def _debug(self, message: str) -> None:
@@ -313,9 +313,18 @@ class Coverage(ReportMethods):
         self._started = False
 
     def _atexit(self) -> None:
+        """At interpreter exit: stop and save (``auto_data``).  A save that
+        fails is one line on stderr, never a traceback; the process keeps its
+        own exit code (it can't be changed from an ``atexit`` function
+        without skipping the program's other exit handlers)."""
         self.stop()
         if self._auto_data:
-            self.save()
+            try:
+                self.save()
+            except CovcoreError as exc:
+                from covcore.process import report_save_error
+
+                report_save_error(exc)
 
     def __enter__(self) -> Coverage:
         self.start()
