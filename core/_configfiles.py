@@ -9,6 +9,7 @@ message naming the file, the section and the option.
 
 from __future__ import annotations
 
+import ast
 import configparser
 import os
 import re
@@ -91,7 +92,13 @@ def substitute_variables(text: str, where: Where) -> str:
 
 
 def expand(value: Any, where: Where) -> Any:
-    """Expand environment variables in a string or in a list's strings."""
+    """Expand environment variables in a string or in a list's strings.
+
+    :raises ConfigError: a string holding a null character (no option can
+        use one, and file names with one make :func:`os.path.expanduser` fail).
+    """
+    if any("\0" in v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)):
+        raise where.error(f"invalid value {value!r} (null characters are not allowed)")
     if isinstance(value, str):
         return substitute_variables(value, where)
     if isinstance(value, list):
@@ -180,8 +187,38 @@ def _one_line(err: Exception) -> str:
     return " ".join(line.strip() for line in str(err).splitlines() if line.strip())
 
 
+def _ini_problem(err: configparser.Error) -> str:
+    """One line saying where and what an INI parsing error is."""
+    bad_line: tuple[int, str] | None = None
+    if isinstance(err, configparser.MissingSectionHeaderError):
+        bad_line = (err.lineno, err.line)
+    elif isinstance(err, configparser.ParsingError) and err.errors:
+        lineno, line = err.errors[0]
+        if sys.version_info < (3, 13):  # the line is kept as its repr()
+            try:
+                line = ast.literal_eval(line)
+            except (ValueError, SyntaxError):
+                pass
+        bad_line = (lineno, line)
+    if bad_line is not None:
+        lineno, line = bad_line[0], str(bad_line[1]).strip()
+        if line.startswith("[") and not line.rstrip().endswith("]"):
+            return f"line {lineno}: unclosed section header {line!r}"
+        if isinstance(err, configparser.MissingSectionHeaderError):
+            return f"line {lineno}: {line!r} comes before any [section] header"
+        return f"line {lineno}: can't parse {line!r}"
+    if isinstance(err, configparser.DuplicateOptionError):
+        return f"line {err.lineno}: option {err.option!r} is set twice in section [{err.section}]"
+    if isinstance(err, configparser.DuplicateSectionError):
+        return f"line {err.lineno}: section [{err.section}] appears twice"
+    return _one_line(err)
+
+
 def _malformed(filename: str, err: Exception) -> ConfigError:
-    return ConfigError(f"Couldn't read config file {filename!r}: {_one_line(err)}")
+    """The error for a file that isn't valid INI, TOML or UTF-8: the file, the
+    parser's line and its complaint, on one line."""
+    problem = _ini_problem(err) if isinstance(err, configparser.Error) else _one_line(err)
+    return ConfigError(f"Couldn't read config file {filename!r}: {problem}")
 
 
 #: A file's sections for one tool: logical name -> (real name, options).
@@ -264,12 +301,19 @@ def load(filename: str) -> ConfigFile | None:
     :raises ConfigError: if the file is not valid UTF-8, INI or TOML.
     """
     try:
-        with open(filename, encoding="utf-8") as f:
-            text = f.read()
+        with open(filename, "rb") as f:
+            raw = f.read()
     except OSError:
         return None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise _malformed(filename, err) from err
+        lineno = raw.count(b"\n", 0, err.start) + 1
+        raise ConfigError(
+            f"Couldn't read config file {filename!r}: line {lineno}: "
+            f"can't decode byte 0x{raw[err.start]:02x} as utf-8: {err.reason}"
+        ) from err
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if os.path.splitext(filename)[1] == ".toml":
         tomllib = _tomllib()
         try:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import collections
 import dataclasses
 from decimal import Decimal
-from typing import Callable, Iterable, Mapping
+from typing import AbstractSet, Callable, Iterable, Mapping
 
-from covcore.errors import ConfigError
+from covcore.errors import ConfigError, SourceChanged
 from covcore.types import TArc
 
 
@@ -171,6 +171,40 @@ def format_lines(
                 if line not in lines and ex not in lines:
                     items.append((line, f"{line}->{ex if ex > 0 else 'exit'}"))
     return ", ".join(text for _, text in sorted(items))
+
+
+def check_source_unchanged(
+    filename: str, measured: Iterable[int], code_lines: AbstractSet[int], n_lines: int
+) -> None:
+    """Check that the measured lines of a file can have run in its current text.
+
+    A line that ran is a line of code of the text that ran.  So a measured
+    line beyond the end of the current text, or on a line that now holds no
+    code (a blank or comment-only line outside any statement), proves that
+    the file was changed after it was measured.  Line 1 is never taken as
+    proof: Python 3.10 puts the code of an empty module on line 1.
+
+    This is a heuristic: an edit that keeps every measured line on a line of
+    code (changing a statement in place, or moving code so that the lines
+    that ran still land on code) is not detected.
+
+    :param filename: the file's name, for the message.
+    :param measured: the measured line numbers (1-based; others are ignored).
+    :param code_lines: the lines holding code in the current text
+        (:attr:`covcore.parser.PythonParser.code_lines`).
+    :param n_lines: the number of lines in the current text.
+    :raises SourceChanged: ``'/p/mod.py' changed after it was measured: line
+        12 ran, but the file now has 10 lines`` (or ``... line 7 ran, but it
+        holds no code now``), naming the first such line.
+    """
+    for line in sorted(measured):
+        if line <= 1 or line in code_lines:
+            continue
+        if line > n_lines:
+            problem = f"the file now has {n_lines} line{'' if n_lines == 1 else 's'}"
+        else:
+            problem = "it holds no code now"
+        raise SourceChanged(f"'{filename}' changed after it was measured: line {line} ran, but {problem}")
 
 
 def resolve_executed_arcs(measured: Iterable[TArc], possible: Iterable[TArc]) -> set[TArc]:

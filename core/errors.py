@@ -14,6 +14,22 @@ EXIT_ERROR = 1
 EXIT_FAIL_UNDER = 2
 
 
+def one_line(message: str) -> str:
+    """``message`` as it is printed on stderr: one line of printable text.
+
+    Characters that are not printable (a NUL, a newline, an escape sequence,
+    a lone surrogate from a file name that isn't UTF-8), which a measured
+    path can carry into a message, are shown as Python escapes (``\\x00``,
+    ``\\n``), so no message spans two lines or drives the terminal.
+
+    :param message: the message text.
+    :returns: the text to print.
+    """
+    if message.isprintable():
+        return message
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+
+
 class CovcoreError(Exception):
     """A problem covcore reports to the user as one line.
 
@@ -52,6 +68,14 @@ class NotPython(CovcoreError):
     """A file that should be Python source cannot be parsed as Python."""
 
     slug = "not-python"
+
+
+class SourceChanged(NotPython):
+    """A measured file's source was changed after it was measured: its
+    current text can't be the code that ran (see
+    :func:`covcore.analysis.check_source_unchanged`)."""
+
+    slug = "source-changed"
 
 
 class NoDataError(CovcoreError):

@@ -88,8 +88,10 @@ def glob_to_regex(pattern: str) -> str:
     """Translate one file-path glob into a regex string.
 
     :raises ConfigError: for patterns that cannot mean anything (``***``,
-        ``x**``, ``**x``, ``**/**``, a lone ``[`` or ``]``).
+        ``x**``, ``**x``, ``**/**``, a lone ``[`` or ``]``, a bracket
+        expression that is not a valid character class such as ``[z-a]``).
     """
+    original = pattern
     pattern = pattern.replace("\\", "/")
     if "/" not in pattern:
         pattern = "**/" + pattern
@@ -104,7 +106,12 @@ def glob_to_regex(pattern: str) -> str:
                 out.append(m.expand(sub))
                 pos = m.end()
                 break
-    return "".join(out)
+    regex = "".join(out)
+    try:
+        re.compile(regex)
+    except re.error as err:  # e.g. a bad character range: "[z-a]"
+        raise ConfigError(f"File pattern {original!r} is invalid: {err.msg}") from None
+    return regex
 
 
 class GlobMatcher:

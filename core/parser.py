@@ -274,6 +274,12 @@ class PythonParser:
         self.raw_docstrings: set[int] = set()
         #: Every line of a multi-line statement -> the statement's first line.
         self.multiline_map: dict[int, int] = {}
+        #: The lines holding code: every line from the first to the last line
+        #: of each logical line (blank and comment-only lines between
+        #: statements are left out).  Only code lines can have run.
+        self.code_lines: set[int] = set()
+        #: The number of lines in the text.
+        self.n_lines: int = 0
 
         # The syntax tree, kept for the branch analysis (see the module docstring).
         self._ast_root: ast.Module | None = None
@@ -366,8 +372,8 @@ class PythonParser:
     def _scan_tokens(self) -> None:
         """One pass over the tokens: the multi-line map and block exclusion.
 
-        Sets ``multiline_map``, ``raw_excluded``, ``excluded`` (not yet mapped
-        to first lines) and ``_empty``.
+        Sets ``multiline_map``, ``code_lines``, ``n_lines``, ``raw_excluded``,
+        ``excluded`` (not yet mapped to first lines) and ``_empty``.
         """
         excluded: set[int] = set()
         if self.exclude:
@@ -376,6 +382,7 @@ class PythonParser:
         check_blocks = bool(excluded)
 
         mapping: dict[int, int] = {}
+        code_lines: set[int] = set()
         indent = 0  # the current INDENT depth
         nesting = 0  # bracket depth
         first = 0  # the first line of the current logical line, or 0
@@ -385,8 +392,12 @@ class PythonParser:
 
         for ttype, ttext, (sline, _), (eline, _), _ in _tokens(self.text):
             if ttype == _NEWLINE:
-                if first and eline != first:
-                    _record_multiline(mapping, first, eline)
+                if first:
+                    if eline != first:
+                        _record_multiline(mapping, first, eline)
+                        code_lines.update(range(first, eline + 1))
+                    else:
+                        code_lines.add(first)
                 first = 0
                 continue
             if ttype == _INDENT:
@@ -422,6 +433,8 @@ class PythonParser:
                         excluded.add(eline)
 
         self.multiline_map = mapping
+        self.code_lines = code_lines
+        self.n_lines = self.text.count("\n") + bool(self.text and not self.text.endswith("\n"))
         self._first_line_cache.clear()
         self.excluded = excluded
         self._empty = empty

@@ -23,6 +23,7 @@ zipimport reports it in ``__file__``) is read from the archive.
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
 import re
@@ -128,7 +129,13 @@ def decode_source(source: bytes, filename: str = "<code>") -> str:
     try:
         encoding, _ = tokenize.detect_encoding(readline)
     except SyntaxError as err:
-        raise _not_python(filename, str(err.args[0]), _cookie_line(source)) from err
+        head = source[len(codecs.BOM_UTF8):] if source.startswith(codecs.BOM_UTF8) else source
+        declared = any(_COOKIE_RE.match(line) for line in head.split(b"\n", 2)[:2])
+        if declared or not str(err.args[0]).startswith("invalid or missing encoding declaration"):
+            raise _not_python(filename, str(err.args[0]), _cookie_line(source)) from err
+        # No declaration, and bytes that aren't UTF-8 on line 1 or 2: name
+        # the byte and the line, as for such bytes further on.
+        encoding = "utf-8"
 
     try:
         text = source.decode(encoding)

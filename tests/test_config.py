@@ -1074,20 +1074,17 @@ def test_plugin_sections(monkeypatch, warned):
         (
             ".covcorerc",
             "[run]\nbranch = 1\nbranch = 2\n",
-            "Couldn't read config file '.covcorerc': While reading from '.covcorerc' [line  3]: "
-            "option 'branch' in section 'run' already exists",
+            "Couldn't read config file '.covcorerc': line 3: option 'branch' is set twice in section [run]",
         ),
         (
             "setup.cfg",
             "branch = 1\n",
-            "Couldn't read config file 'setup.cfg': File contains no section headers. "
-            "file: 'setup.cfg', line: 1 'branch = 1\\n'",
+            "Couldn't read config file 'setup.cfg': line 1: 'branch = 1' comes before any [section] header",
         ),
         (
             "tox.ini",
             "[covcore:run]\nbranch\n",
-            "Couldn't read config file 'tox.ini': Source contains parsing errors: 'tox.ini' "
-            "[line  2]: 'branch\\n'",
+            "Couldn't read config file 'tox.ini': line 2: can't parse 'branch'",
         ),
         (
             "pyproject.toml",
@@ -1121,7 +1118,7 @@ def test_not_utf8():
     with pytest.raises(ConfigError) as exc_info:
         read_config()
     assert str(exc_info.value).startswith(
-        "Couldn't read config file '.covcorerc': 'utf-8' codec can't decode byte 0xff"
+        "Couldn't read config file '.covcorerc': line 2: can't decode byte 0xff as utf-8: invalid start byte"
     )
 
 

@@ -8,10 +8,10 @@ import os
 import re
 from typing import Callable, Iterable, Iterator
 
-from covcore.analysis import Analysis, resolve_executed_arcs
+from covcore.analysis import Analysis, check_source_unchanged, resolve_executed_arcs
 from covcore.astarcs import ArcAnalyzer
 from covcore.data import CoverageData
-from covcore.errors import CovcoreError, NoDataError, NoSource, NotPython
+from covcore.errors import CovcoreError, NoDataError, NoSource, NotPython, SourceChanged
 from covcore.files import GlobMatcher, abs_file, relative_filename
 from covcore.parser import DEFAULT_PARTIAL, DEFAULT_PARTIAL_ALWAYS, PythonParser
 
@@ -59,10 +59,14 @@ def analyze_file(
     :param partial_always_list: ``[report] partial_branches_always``.
     :raises NoSource: the source file is gone.
     :raises NotPython: the source cannot be parsed.
+    :raises SourceChanged: (a NotPython) the source was changed after it was
+        measured (:func:`covcore.analysis.check_source_unchanged`).
     """
     parser = PythonParser(filename=filename, exclude=exclude_regex)
     parser.parse_source()
-    executed = parser.translate_lines(data.lines(filename) or ())
+    measured_lines = data.lines(filename) or ()
+    check_source_unchanged(filename, measured_lines, parser.code_lines, parser.n_lines)
+    executed = parser.translate_lines(measured_lines)
     analysis = Analysis(
         filename=filename,
         statements=set(parser.statements),
@@ -104,7 +108,9 @@ def analyses_to_report(
         (see :func:`analyze_file`).
     :raises NoDataError: when there is no data at all.
     :raises NoSource, NotPython: for a file that can't be analysed, unless
-        ``ignore_errors`` (then the file is skipped).
+        ``ignore_errors`` (then the file is skipped; for a NotPython, with a
+        ``warn``: "Couldn't parse Python file '<file>'" as coverage.py says,
+        or the SourceChanged message).
     """
     files = sorted(data.measured_files())
     if morfs:
@@ -121,8 +127,13 @@ def analyses_to_report(
     for filename in files:
         try:
             analysis = analyze_file(filename, data, exclude_regex, precision, partial_list, partial_always_list)
-        except (NoSource, NotPython):
+        except (NoSource, NotPython) as exc:
             if ignore_errors:
+                if isinstance(exc, SourceChanged):
+                    if warn:
+                        warn(f"{exc}; skipped", "source-changed")
+                elif isinstance(exc, NotPython) and warn:
+                    warn(f"Couldn't parse Python file '{filename}'", "couldnt-parse")
                 continue
             raise
         except CovcoreError:
