@@ -15,7 +15,7 @@ import sys
 import traceback
 from typing import Any, Sequence
 
-from covcore.errors import EXIT_ERROR, EXIT_FAIL_UNDER, EXIT_OK, CovcoreError
+from covcore.errors import EXIT_ERROR, EXIT_OK, CovcoreError, one_line
 
 COMMANDS = {
     "run": "Run a Python program and measure code execution.",
@@ -49,18 +49,32 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _percent(text: str) -> float:
+    """A ``--fail-under`` value: a number from 0 to 100.
+
+    :raises argparse.ArgumentTypeError: (a usage error, exit 1) for anything
+        else, before any report is written.
+    """
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r} (expected a number from 0 to 100)")
     return value
 
 
 def _precision(text: str) -> int:
+    """A ``--precision`` value: an integer from 0 to 10 (as ``[report] precision``).
+
+    :raises argparse.ArgumentTypeError: (a usage error, exit 1) for anything else.
+    """
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"invalid integer: {text!r}") from None
+    if not 0 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r} (expected an integer from 0 to 10)")
+    return value
 
 
 def _csv(text: str) -> list[str]:
@@ -253,7 +267,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         cov.stop()
         sys.stdout.flush()
-        cov.save()
+        try:
+            cov.save()
+        except CovcoreError as exc:
+            # One line; a program that failed keeps its own exit code, else 1.
+            print(f"covcore: {one_line(str(exc))}", file=sys.stderr)
+            status = status or EXIT_ERROR
     if interrupted:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGINT)
@@ -407,7 +426,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         plugin_status = _plugin_report_command(argv)
         if plugin_status is not None:
             return plugin_status
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:
+            where = f"covcore {args.command}" if args.command else "covcore"
+            raise UsageError(f"unrecognized arguments: {' '.join(extras)} (see '{where} --help')")
         if args.version:
             from covcore import __version__
             from covcore.backend import choose_backend
@@ -437,7 +459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except CovcoreError as exc:
         sys.stdout.flush()
-        print(f"covcore: {exc}", file=sys.stderr)
+        print(f"covcore: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_OK

@@ -66,7 +66,9 @@ def open_output(path: str, *, binary: bool = False) -> Iterator[IO]:
     directory = os.path.dirname(os.path.abspath(path))
     ensure_dir(directory)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+        # The temporary name is cut so that it is never longer than the name
+        # allowed for the destination itself.
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)[:100]}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise OutputError(f"Couldn't write {path!r}: {exc.strerror or exc}") from None
     try:

@@ -82,7 +82,10 @@ class TextReporter:
         values = []
         for name, analysis in rows:
             nums = analysis.numbers
-            row: list[object] = [name.replace("\n", "?"), nums.n_statements, nums.n_missing]
+            # Control characters (a newline, a terminal escape) and lone surrogates
+            # (a name that isn't valid UTF-8) would forge rows or fail to print.
+            shown = name if name.isprintable() else "".join(ch if ch.isprintable() else "?" for ch in name)
+            row: list[object] = [shown, nums.n_statements, nums.n_missing]
             if self.branches:
                 row += [nums.n_branches, nums.n_partial_branches]
             row.append(nums.pc_covered_str)
