@@ -50,8 +50,11 @@ class PathAliases:
     def add(self, pattern: str, result: str) -> None:
         """Map paths that start with ``pattern`` (a glob) to start with ``result``.
 
-        :raises ConfigError: a pattern that ends with a wildcard.
+        :raises ConfigError: a pattern that ends with a wildcard, is not a
+            valid glob, or holds a null character (as does ``result``).
         """
+        if "\0" in pattern or "\0" in result:
+            raise ConfigError(f"Null character in [paths] entry: {pattern!r} -> {result!r}")
         original = pattern
         pattern_sep = _sep(pattern)
         if len(pattern) > 1:
@@ -68,7 +71,18 @@ class PathAliases:
         self.aliases.append((original, regex, result))
 
     def map(self, path: str, exists: Callable[[str], bool] = os.path.exists) -> str:
-        """Map ``path`` through the first alias that matches and gives an existing file."""
+        """Map ``path`` through the first alias that matches and gives an existing file.
+
+        :param path: a measured file's name, as a data file holds it.
+        :param exists: tells whether a mapped name is an existing file.
+        :returns: the mapped name, or ``path`` unchanged when no alias
+            applies (always unchanged for a name holding a null character,
+            which can name no file).  Never raises for any string.
+        """
+        if "\0" in path:
+            if self.debug:
+                self.debug(f"Path {path!r} holds a null character, it is unchanged")
+            return path
         for original, regex, result in self.aliases:
             m = regex.match(path)
             if not m:
