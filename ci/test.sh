@@ -3,9 +3,14 @@
 # install covcore (compiling its Cython tracer) with its test dependencies into
 # a fresh virtualenv, run the whole suite with the default tracer backend, then
 # the backend-dependent tests again under every other backend that Python has.
+# One more job runs, once, from a virtualenv of the newest Python found, the
+# adapters' tests (real tox, nox, setup.py) and the static analyser over that
+# Python's whole standard library.  The jobs run JOBS at a time (default 2,
+# this machine's cores); each job's output is printed, whole, when it ends.
 #
 #   bash ci/test.sh                 # all of 3.10-3.13 that are installed
 #   PYTHONS="3.12" bash ci/test.sh  # just one
+#   JOBS=1 ADAPTERS=0 STDLIB=0 bash ci/test.sh
 #   bash ci/test.sh -k report       # extra arguments go to pytest
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -28,8 +33,12 @@ if [ -n "$need_pkgs" ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0
         || echo "WARNING: could not install $need_pkgs: their tests will be skipped" >&2
 fi
 export PYTHONHASHSEED=0
-failed=()
-ran=0
+JOBS=${JOBS:-2}
+# The property-based tests' examples per test (tests/test_fuzz.py; 200 when run alone).
+export COVCORE_FUZZ_EXAMPLES=${COVCORE_FUZZ_EXAMPLES:-100}
+logs=".venvs/logs"
+rm -rf "$logs"
+mkdir -p "$logs"
 
 run_pytest() {  # pytest's exit code 5 (no tests collected) is not a failure here
     "$@"
@@ -38,64 +47,116 @@ run_pytest() {  # pytest's exit code 5 (no tests collected) is not a failure her
     return $rc
 }
 
-# The adapters' tests (marker "adapters") drive tox, nox and setup.py in
-# virtualenvs of their own, on the Pythons they name, whatever Python runs
-# pytest, and spend most of their time in pip and virtualenv: they run once,
-# in the background beside the other passes, from the first Python's
-# virtualenv; their output is printed at the end.  ADAPTERS=0 leaves them out.
-adapters_log=".venvs/adapters.log"
-adapters_pid=""
+make_venv() {  # make_venv PYTHON DIR: a fresh virtualenv with covcore and its test extra
+    rm -rf "$2"
+    # One build at a time: pip builds in the source tree (build/).
+    "$1" -m venv "$2" && flock .venvs/install.lock "$2/bin/python" -m pip install -q --disable-pip-version-check ".[test]"
+}
 
-for ver in $PYTHONS; do
-    py="python$ver"
-    if ! command -v "$py" >/dev/null 2>&1; then
-        echo "=== Python $ver: not installed, skipped"
-        continue
-    fi
-    venv=".venvs/py$ver"
+# One job per Python: install, the whole suite (but the adapters' tests) with
+# the default backend, then the backend-dependent tests under the others.
+# Prints "JOB FAILED: <what>" lines for the summary.
+python_job() {
+    local ver=$1; shift
+    local venv=".venvs/py$ver" failed=0
     echo "=== Python $ver: installing covcore into $venv"
-    rm -rf "$venv"
-    "$py" -m venv "$venv" || { failed+=("$ver:venv"); continue; }
-    if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check ".[test]"; then
-        failed+=("$ver:install"); continue
-    fi
+    make_venv "python$ver" "$venv" || { echo "JOB FAILED: $ver:install"; return 1; }
     if ! "$venv/bin/python" -c "import covcore._tracer" 2>/dev/null && [ -z "${COVCORE_NO_EXTENSION:-}" ]; then
-        echo "=== Python $ver: the C tracer was not built" >&2
-        failed+=("$ver:extension"); continue
+        echo "=== Python $ver: the C tracer was not built"
+        echo "JOB FAILED: $ver:extension"; return 1
     fi
+    local backends default
     backends=$("$venv/bin/python" -c "from covcore.backend import available_backends; print(' '.join(available_backends()))")
     default=$("$venv/bin/python" -c "from covcore.backend import choose_backend; print(choose_backend().name)")
-    echo "=== Python $ver: backends: $backends (default $default)"
-    ran=1
-    if [ -z "$adapters_pid" ] && [ "${ADAPTERS:-1}" != 0 ]; then
-        echo "=== Python $ver: the adapters' tests, in the background (output at the end)"
-        ( COVCORE_CORE=$default run_pytest "$venv/bin/python" -m pytest -p no:cacheprovider -q -m adapters tests "$@" \
-            > "$adapters_log" 2>&1 ) &
-        adapters_pid=$!
-    fi
-    echo "=== Python $ver: whole suite but the adapters' tests, backend $default"
-    COVCORE_CORE=$default run_pytest "$venv/bin/python" -m pytest -p no:cacheprovider -q -m "not adapters" tests "$@" || failed+=("$ver:$default")
+    echo "=== Python $ver: backends: $backends (default $default); whole suite, backend $default"
+    COVCORE_CORE=$default run_pytest "$venv/bin/python" -m pytest -p no:cacheprovider -q -m "not adapters and not stdlib" tests "$@" \
+        || { echo "JOB FAILED: $ver:$default"; failed=1; }
     for core in $backends; do
         [ "$core" = "$default" ] && continue
         echo "=== Python $ver: backend-dependent tests, backend $core"
-        COVCORE_CORE=$core run_pytest "$venv/bin/python" -m pytest -p no:cacheprovider -q -m backend tests "$@" || failed+=("$ver:$core")
+        COVCORE_CORE=$core run_pytest "$venv/bin/python" -m pytest -p no:cacheprovider -q -m backend tests "$@" \
+            || { echo "JOB FAILED: $ver:$core"; failed=1; }
     done
+    return $failed
+}
+
+# The adapters' tests (marker "adapters") drive tox, nox and setup.py in
+# virtualenvs of their own, on the Pythons they name, whatever Python runs
+# pytest; the stdlib run (marker "stdlib") analyses this Python's standard
+# library.  Each runs once.
+once_job() {
+    local ver=$1; shift
+    local venv=".venvs/once" failed=0
+    echo "=== the adapters' tests (tox, nox, setuptools) and the stdlib analysis, from Python $ver"
+    make_venv "python$ver" "$venv" || { echo "JOB FAILED: once:install"; return 1; }
+    if [ "${ADAPTERS:-1}" != 0 ]; then
+        run_pytest "$venv/bin/python" -m pytest -p no:cacheprovider -q -m adapters tests "$@" \
+            || { echo "JOB FAILED: adapters"; failed=1; }
+    fi
+    if [ "${STDLIB:-1}" != 0 ]; then
+        echo "=== Python $ver: the analyser over the standard library"
+        run_pytest "$venv/bin/python" -m pytest -p no:cacheprovider -q -m stdlib tests "$@" \
+            || { echo "JOB FAILED: stdlib"; failed=1; }
+    fi
+    return $failed
+}
+
+jobs=()
+for ver in $PYTHONS; do
+    if command -v "python$ver" >/dev/null 2>&1; then
+        jobs+=("py$ver")
+    else
+        echo "=== Python $ver: not installed, skipped"
+    fi
 done
-
-if [ -n "$adapters_pid" ]; then
-    wait "$adapters_pid"
-    adapters_rc=$?
-    echo "=== the adapters' tests (tox, nox, setuptools)"
-    cat "$adapters_log"
-    [ $adapters_rc -eq 0 ] || failed+=("adapters")
-fi
-
-if [ $ran -eq 0 ]; then
+if [ ${#jobs[@]} -eq 0 ]; then
     echo "No supported Python was found." >&2
     exit 1
 fi
-if [ ${#failed[@]} -ne 0 ]; then
-    echo "FAILED: ${failed[*]}" >&2
+if [ "${ADAPTERS:-1}" != 0 ] || [ "${STDLIB:-1}" != 0 ]; then
+    newest=${jobs[-1]#py}
+    jobs=("once:$newest" "${jobs[@]}")
+fi
+# The longest jobs first: the adapters' tests, then the newest Pythons (three backends each).
+ordered=("${jobs[0]}")
+for ((i = ${#jobs[@]} - 1; i >= 1; i--)); do ordered+=("${jobs[$i]}"); done
+[ "${jobs[0]#once:}" = "${jobs[0]}" ] && ordered=("${jobs[@]}")
+jobs=("${ordered[@]}")
+
+declare -A pids=()
+finish_one() {  # wait for one running job to end; print its log
+    local done_pid="" rc name
+    wait -n -p done_pid "${pids[@]}"
+    rc=$?
+    for name in "${!pids[@]}"; do
+        if [ "${pids[$name]}" = "$done_pid" ]; then
+            echo "$rc" > "$logs/$name.rc"
+            cat "$logs/$name.log"
+            echo "=== $name ended after $((SECONDS - start)) s, exit code $rc"
+            unset "pids[$name]"
+        fi
+    done
+}
+start=$SECONDS
+for job in "${jobs[@]}"; do
+    while [ ${#pids[@]} -ge "$JOBS" ]; do finish_one; done
+    name=${job%%:*}
+    echo "=== starting $name ($((SECONDS - start)) s)"
+    case $job in
+        once:*) once_job "${job#once:}" "$@" > "$logs/$name.log" 2>&1 & ;;
+        py*) python_job "${job#py}" "$@" > "$logs/$name.log" 2>&1 & ;;
+    esac
+    pids[$name]=$!
+done
+while [ ${#pids[@]} -gt 0 ]; do finish_one; done
+
+failed=$(cat "$logs"/*.log | grep -h '^JOB FAILED: ' | cut -d' ' -f3- | tr '\n' ' ')
+for rcfile in "$logs"/*.rc; do
+    if [ "$(cat "$rcfile")" != 0 ] && [ -z "$failed" ]; then failed="$(basename "$rcfile" .rc)"; fi
+done
+echo "=== all jobs ended in $((SECONDS - start)) s"
+if [ -n "$failed" ]; then
+    echo "FAILED: $failed" >&2
     exit 1
 fi
 echo "All test runs passed."

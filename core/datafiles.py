@@ -104,7 +104,13 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 def unusable(filename: str, problem: str) -> DataError:
-    """The error for a data file covcore can't use: ``Couldn't use data file '<path>': <problem>``."""
+    """The error for a data file covcore can't use: ``Couldn't use data file '<path>': <problem>``.
+
+    :param filename: the data file's path.
+    :param problem: what is wrong; SQLite's messages can quote a damaged
+        schema over several lines, which are joined into one.
+    """
+    problem = " ".join(line.strip() for line in problem.splitlines())
     return DataError(f"Couldn't use data file {filename!r}: {problem}")
 
 

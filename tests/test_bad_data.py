@@ -490,3 +490,22 @@ def test_no_other_exception_from_any_truncation(tmp_path, made):
             read_data_file(str(path))
         assert str(info.value).startswith(f"Couldn't use data file {str(path)!r}: the file is "), cut
         assert "\n" not in str(info.value)
+
+
+def test_a_multi_line_sqlite_message_is_one_line(tmp_path):
+    """SQLite quotes a damaged schema over several lines: the error is still one line."""
+    path = tmp_path / ".covcore"
+    data = CoverageData(str(path))
+    data.add_lines({"/p/a.py": {1, 2}})
+    data.write()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA writable_schema = ON")
+    con.execute("UPDATE sqlite_master SET sql = 'CREATE TABLE line_bits (\n  [s (file_id\n)' WHERE name = 'line_bits'")
+    con.commit()
+    con.close()
+    with pytest.raises(DataError) as info:
+        read_data_file(str(path))
+    assert str(info.value) == (
+        f"Couldn't use data file {str(path)!r}: malformed database schema (line_bits) - "
+        "unrecognized token: \"[s (file_id )\""
+    )
