@@ -53,7 +53,7 @@ def test_marks_and_else_rule():
 
 
 def test_flat_names():
-    from covcore.reporting.annotate import flat_rootname
+    from covcore.reporting.filenames import flat_rootname
 
     assert flat_rootname("a/b/c.py") == "z_86bbcbe134d28fd2_c_py"
     assert flat_rootname("c.py") == "c_py"

@@ -369,13 +369,18 @@ def test_page_names_are_plain_file_names(name):
 
 
 def test_unique_page_names():
-    from covcore.reporting.html import page_name, unique_page_names
+    from covcore.reporting.filenames import cover_name, page_name, unique_names
 
     names = ["a.b.py", "a_b.py", "A.py", "a.py", "index", "INDEX", "pkg/m.py"]
-    pages = unique_page_names(names)
+    pages = unique_names(names, page_name, ".html", reserved=("index.html",))
     assert pages[0] == "a_b_py.html" and pages[2] == "A_py.html" and pages[6] == page_name("pkg/m.py")
     assert len({p.lower() for p in pages} | {"index.html"}) == len(names) + 1
-    assert unique_page_names(names) == pages  # stable from run to run
+    assert re.fullmatch(r"a_b_py_[0-9a-f]{8}\.html", pages[1]) and re.fullmatch(r"index_[0-9a-f]{8}\.html", pages[4])
+    assert unique_names(names, page_name, ".html", reserved=("index.html",)) == pages  # stable from run to run
+    covers = unique_names(names, cover_name, ",cover")
+    assert covers[0] == "a_b.py,cover" and covers[2] == "A.py,cover" and covers[4] == "index,cover"
+    assert re.fullmatch(r"a_b\.py_[0-9a-f]{8},cover", covers[1]), covers[1]
+    assert len({c.lower() for c in covers}) == len(names)
 
 
 def test_nul_in_a_measured_name(tmp_path):

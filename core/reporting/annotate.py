@@ -16,39 +16,16 @@ it); a bare ``else:`` takes the mark of the statement after it.
 
 from __future__ import annotations
 
-import hashlib
-import ntpath
 import os
 import re
 from typing import Callable, Iterable
 
 from covcore.analysis import Analysis, Numbers
+from covcore.reporting.filenames import cover_name, unique_names
 from covcore.reporting.output import ensure_dir, open_output
 
 _BLANK_RE = re.compile(r"\s*(#|$)")
 _ELSE_RE = re.compile(r"\s*else\s*:\s*(#|$)")
-
-
-#: Characters never put in a ``,cover`` file's name: controls (NUL, newline...),
-#: lone surrogates (names that aren't valid UTF-8), and those Windows forbids.
-_UNSAFE_NAME_CHARS = re.compile('[\x00-\x1f\x7f<>:"|?*\ud800-\udfff]')
-#: The longest ``,cover`` file name, well under the 255 bytes file systems
-#: allow, leaving room for the temporary file's name.
-MAX_COVER_NAME = 120
-
-
-def flat_rootname(filename: str) -> str:
-    """A flat name (str) for ``filename`` (str): ``a/b/c.py`` -> ``z_86bbcbe134d28fd2_c_py``
-    (coverage.py's: a hash of the directory, then the base name with ``.`` as ``_``).
-    Never raises (a name that isn't valid UTF-8 is hashed as its original bytes)."""
-    dirname, basename = ntpath.split(filename)
-    if dirname:
-        digest = hashlib.new("sha3_256", dirname.encode("UTF-8", "surrogateescape"),
-                             usedforsecurity=False).hexdigest()[:16]
-        prefix = f"z_{digest}_"
-    else:
-        prefix = ""
-    return prefix + basename.replace(".", "_")
 
 
 def annotate_lines(source: str, analysis: Analysis) -> Iterable[str]:
@@ -131,42 +108,26 @@ class AnnotateReporter:
                     f"inside the archive '{location[0]}' (use 'covcore annotate -d DIR')"
                 )
             return analysis.filename + ",cover"
-        flat = flat_rootname(name)
-        # flat_rootname turned the extension's dot into "_": put the extension back.
-        ext = os.path.splitext(ntpath.basename(name))[1]
-        if ext and flat.endswith(ext.replace(".", "_")):
-            flat = flat[: len(flat) - len(ext)] + ext
-        safe = _UNSAFE_NAME_CHARS.sub("_", flat)
-        if safe != flat or len(safe) > MAX_COVER_NAME:
-            digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
-            safe = f"{safe[: MAX_COVER_NAME - 9]}_{digest}"
-        return os.path.join(self.directory, safe + ",cover")
+        return os.path.join(self.directory, cover_name(name))
 
     def report(self, analyses: Iterable[tuple[str, Analysis]]) -> Numbers:
         """Annotate every file; return the total numbers."""
         total = Numbers(precision=self.precision)
-        used: set[str] = set()
         # Analyse every file, and check every destination, before writing
         # any: a source that can't be reported leaves no partial set of files.
         analyses = list(analyses)
-        if not self.directory:
-            for name, analysis in analyses:
-                self.destination(name, analysis)
-        for name, analysis in analyses:
+        if self.directory:
+            # Two files with one flat name (a.b.py and a_b.py; A.py and a.py
+            # on a case-insensitive file system) must not overwrite each other.
+            names = unique_names([name for name, _ in analyses], cover_name, ",cover")
+            dests = [os.path.join(self.directory, n) for n in names]
+        else:
+            dests = [self.destination(name, analysis) for name, analysis in analyses]
+        for (name, analysis), dest in zip(analyses, dests):
             total += analysis.numbers
             if self.directory:
                 ensure_dir(self.directory)
             source = self.read_source(analysis.filename)
-            dest = self.destination(name, analysis)
-            if self.directory:
-                # Two files with one flat name (a.b.py and a_b.py; A.py and a.py
-                # on a case-insensitive file system) must not overwrite each other.
-                salt = 0
-                while dest.lower() in used:
-                    salt += 1
-                    digest = hashlib.sha256(f"{salt}:{name}".encode("utf-8", "surrogateescape")).hexdigest()[:8]
-                    dest = f"{self.destination(name, analysis)[: -len(',cover')]}_{digest},cover"
-                used.add(dest.lower())
             with open_output(dest) as out:
                 out.writelines(annotate_lines(source, analysis))
             self.files_written.append(dest)

@@ -37,6 +37,7 @@ import urllib.parse
 from typing import Any, Callable, Iterable
 
 from covcore.analysis import Analysis, Numbers
+from covcore.reporting.filenames import page_name, unique_names
 from covcore.reporting.output import ensure_dir, remove_file, write_file
 
 STATIC_DIR = os.path.join(os.path.dirname(__file__), "htmlfiles")
@@ -177,64 +178,6 @@ def source_token_lines(source: str) -> list[list[tuple[str, str]]]:
         if "".join(t for _, t in out[i]) != text:
             out[i] = [("pln", text)] if text else []
     return out
-
-
-# -- page names -----------------------------------------------------------------
-
-
-#: The longest base name (before ``.html``) of a file's page, well under the
-#: 255 bytes file systems allow, leaving room for the temporary file's name.
-MAX_PAGE_STEM = 120
-
-
-def page_name(relative_name: str) -> str:
-    """The HTML page (str) for a reported file (``relative_name``, str):
-    ``z_<dir hash>_<base>_py.html``.
-
-    coverage.py's naming, with every character outside ``[A-Za-z0-9_-]``
-    replaced (plus a hash of the name when that changed anything), and a
-    long name cut to :data:`MAX_PAGE_STEM` characters plus a hash, so a page
-    name is always a plain file name, safe in a URL and on any file system:
-    it never holds a path separator, ``..``, a drive letter or a control
-    character.  Never raises (a name that isn't valid UTF-8 is hashed as
-    its original bytes).
-    """
-    dirname, basename = os.path.split(relative_name.replace("\\", "/"))
-    prefix = ""
-    if dirname:
-        digest = hashlib.new("sha3_256", dirname.encode("utf-8", "surrogateescape"),
-                             usedforsecurity=False).hexdigest()[:16]
-        prefix = f"z_{digest}_"
-    flat = basename.replace(".", "_")
-    safe = re.sub(r"[^A-Za-z0-9_-]", "_", flat)
-    base_digest = hashlib.sha256(basename.encode("utf-8", "surrogateescape")).hexdigest()[:8]
-    if safe != flat:
-        safe += "_" + base_digest
-    if len(prefix) + len(safe) > MAX_PAGE_STEM:
-        safe = safe[: MAX_PAGE_STEM - len(prefix) - 9] + "_" + base_digest
-    return prefix + safe + ".html"
-
-
-def unique_page_names(relative_names: list[str], reserved: Iterable[str] = ("index.html",)) -> list[str]:
-    """:func:`page_name` for each of ``relative_names`` (list of str), made
-    unique ignoring case, so no two files (``a.b.py`` and ``a_b.py``;
-    ``A.py`` and ``a.py`` on a case-insensitive file system; a file named
-    ``index``) share a page, and none is one of the ``reserved`` names.  A
-    name that would clash gets a hash of the whole report name appended; the
-    first file (in the given order) keeps the plain name.  Returns a list of
-    str, in the order given."""
-    used = {r.lower() for r in reserved}
-    pages = []
-    for name in relative_names:
-        page = page_name(name)
-        salt = 0
-        while page.lower() in used:
-            salt += 1
-            digest = hashlib.sha256(f"{salt}:{name}".encode("utf-8", "surrogateescape")).hexdigest()[:8]
-            page = f"{page_name(name)[: -len('.html')]}_{digest}.html"
-        used.add(page.lower())
-        pages.append(page)
-    return pages
 
 
 # -- data for the pages ------------------------------------------------------------
@@ -391,7 +334,7 @@ class HtmlReporter:
         if status.get("format") == STATUS_FORMAT and status.get("globals") == globals_hash:
             old_pages = {k: v for k, v in status.get("files", {}).items() if isinstance(v, str)}
 
-        pages = unique_page_names([name for name, _ in to_report])
+        pages = unique_names([name for name, _ in to_report], page_name, ".html", reserved=("index.html",))
         entries: list[IndexEntry] = []
         new_pages: dict[str, str] = {}
         for i, (name, analysis) in enumerate(to_report):
@@ -699,4 +642,4 @@ def _human_key(text: str) -> tuple[list[object], str]:
     return (parts, text)
 
 
-__all__ = ["HtmlReporter", "page_name", "unique_page_names", "source_token_lines", "escape"]
+__all__ = ["HtmlReporter", "page_name", "source_token_lines", "escape"]
