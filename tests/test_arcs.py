@@ -562,6 +562,7 @@ def _corpus(group: str) -> list[Path]:
     return sorted((STDLIB / group).rglob("*.py"))
 
 
+@pytest.mark.stdlib  # with the whole-stdlib run (tests/test_stdlib_analysis.py): ci/test.sh runs it once
 @pytest.mark.parametrize("group", CORPUS_PACKAGES + ["files"])
 def test_stdlib_like_coveragepy(group):
     files = _corpus(group)

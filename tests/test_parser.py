@@ -1156,6 +1156,7 @@ def compare_with_reference(filename: str, exclude: str) -> bool:
     return True
 
 
+@pytest.mark.stdlib  # with the whole-stdlib run (tests/test_stdlib_analysis.py): ci/test.sh runs it once
 @pytest.mark.parametrize("package", CORPUS_PACKAGES + ["single modules"])
 def test_corpus_same_as_coverage_py(package: str) -> None:
     if package == "single modules":
