@@ -533,6 +533,8 @@ def read_raw_data_file(filename: str) -> RawData:
         digest.update(blob)
     for path in raw.paths:
         digest.update(path.encode("utf-8", "surrogateescape") + b"\1")
+    for path, tracer in sorted(raw.tracers.items()):  # a file tracer is part of what was measured
+        digest.update(f"{path}\0{tracer}\2".encode("utf-8", "surrogateescape"))
     raw.digest = digest.hexdigest()
     return raw
 

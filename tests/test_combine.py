@@ -143,3 +143,17 @@ def test_installed_copy_rule(tmp_path):
     assert rule.map(str(tmp_path / "src" / "pkg" / "m.py")) is None
     remap = make_remapper(None, rule)
     assert remap(f"{site}/pkg/m.py") == os.path.realpath(str(tmp_path / "src" / "pkg" / "m.py"))
+
+
+def test_inputs_differing_only_in_a_file_tracer_are_not_duplicates(tmp_path):
+    _write(tmp_path / ".covcore.h.1.X1", {"/t.html": {1, 2}})
+    data = CoverageData(basename=str(tmp_path / ".covcore.h.2.X2"))
+    data.add_lines({"/t.html": {1, 2}})
+    data.add_file_tracers({"/t.html": "templates.Plugin"})
+    data.write()
+    target = CoverageData(basename=str(tmp_path / ".covcore"))
+    messages = []
+    assert combine_parallel_data(target, message=messages.append) == 2
+    assert messages == ["Combined 2 files"]
+    assert target.file_tracer("/t.html") == "templates.Plugin"
+    assert target.lines("/t.html") == [1, 2]
