@@ -12,12 +12,11 @@ an error (line data mixed with branch data) changes and removes nothing.
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 from typing import Callable, Iterable
 
 from covcore.data import CoverageData, _unpack_arcs, read_raw_data_file
+from covcore.datafiles import why_not_a_file
 from covcore.errors import DataError, NoDataError
 from covcore.numbits import numbits_to_nums
 
@@ -56,24 +55,14 @@ def _scan_directory(directory: str, prefix: str, warn: Callable[[str, str], None
         path = os.path.join(directory, name)
         if _is_temporary(path):
             continue
-        skip = None
         try:
-            mode = os.stat(path).st_mode
-        except OSError as exc:
-            if not os.path.islink(path):
-                continue  # gone since the listing
-            target = os.readlink(path)
-            if exc.errno == errno.ELOOP:
-                skip = f"a symbolic link in a loop (to {target!r})"
-            else:
-                skip = f"a symbolic link to {target!r}, which doesn't exist"
-        else:
+            st, skip = why_not_a_file(path)
+        except OSError:
+            continue  # gone since the listing
+        if st is not None and os.path.islink(path):
             real = os.path.realpath(path)
-            if os.path.islink(path) and not _inside(real, real_dir):
+            if not _inside(real, real_dir):
                 skip = f"a symbolic link to {real!r}, outside {directory!r} (name it on the command line to combine it)"
-            elif not stat.S_ISREG(mode):
-                kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a special file"
-                skip = f"{kind}, not a data file"
         if skip is not None:
             if warn:
                 warn(f"Skipping {path!r}: {skip}", "combine-skipped")

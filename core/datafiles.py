@@ -114,6 +114,33 @@ def unusable(filename: str, problem: str) -> DataError:
     return DataError(f"Couldn't use data file {filename!r}: {problem}")
 
 
+def why_not_a_file(path: str) -> tuple[os.stat_result | None, str | None]:
+    """Examine ``path`` (found or named as a data file) without opening it.
+
+    :param path: the path.
+    :returns: ``(stat, None)`` for a regular file (or a symbolic link to
+        one); else ``(stat or None, problem)``, the problem worded to follow
+        "it is": ``a symbolic link in a loop (to 'x')``, ``a symbolic link to
+        'x', which doesn't exist``, ``a directory, not a data file`` (or a
+        FIFO, which would block a reader, or a special file).
+    :raises OSError: ``path`` is not a symbolic link and can't be examined
+        (it doesn't exist, or permission is denied).
+    """
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if not os.path.islink(path):
+            raise
+        target = os.readlink(path)
+        if exc.errno == errno.ELOOP:
+            return None, f"a symbolic link in a loop (to {target!r})"
+        return None, f"a symbolic link to {target!r}, which doesn't exist"
+    if stat.S_ISREG(st.st_mode):
+        return st, None
+    kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a special file"
+    return st, f"{kind}, not a data file"
+
+
 def check_data_file(filename: str) -> None:
     """Check, before SQLite opens it, that ``filename`` can be a complete SQLite file.
 
@@ -126,17 +153,11 @@ def check_data_file(filename: str) -> None:
         shorter than its header says (truncated).
     """
     try:
-        st = os.stat(filename)
+        st, problem = why_not_a_file(filename)
     except OSError as exc:
-        if os.path.islink(filename):
-            target = os.readlink(filename)
-            if exc.errno == errno.ELOOP:
-                raise unusable(filename, f"it is a symbolic link in a loop (to {target!r})") from None
-            raise unusable(filename, f"it is a symbolic link to {target!r}, which doesn't exist") from None
         raise unusable(filename, exc.strerror or str(exc)) from None
-    if not stat.S_ISREG(st.st_mode):
-        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a special file"
-        raise unusable(filename, f"it is {kind}, not a data file")
+    if problem is not None:
+        raise unusable(filename, f"it is {problem}")
     try:
         with open(filename, "rb") as f:
             header = f.read(100)
