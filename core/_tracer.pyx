@@ -571,3 +571,4 @@ cdef void _frames_lines_on(object frames):
 include "_tracer_ctrace.pxi"
 include "_tracer_arcs.pxi"
 include "_tracer_sysmon.pxi"
+include "_tracer_probe.pxi"

@@ -5,6 +5,10 @@ Backends:
 * ``sysmon``: :class:`covcore._tracer.SysMonTracer`, PEP 669 ``sys.monitoring``
   (Python 3.12+, compiled extension; lines, and arcs to be read with
   :func:`covcore.bytecode.resolve_arcs`).
+* ``probe`` (Python 3.11, line mode): :class:`covcore._tracer.ProbeTracer`,
+  measured code objects rewritten with self-removing probes as they are
+  executed (:mod:`covcore.probes`); nothing is traced, so 3.11's adaptive
+  interpreter keeps its speed.
 * ``ctrace``: :class:`covcore._tracer.CTracer`, a C ``PyEval_SetTrace``
   function (compiled extension).
 * ``python``: :class:`covcore.pytracer.PyTracer`, pure-Python ``sys.settrace``.
@@ -12,7 +16,20 @@ Backends:
 Rules of :func:`choose_backend`, in order: the ``COVCORE_CORE`` environment
 variable forces a backend (an unusable choice is a :class:`ConfigError`);
 ``timid`` means ``python``; no extension means ``python``; Python 3.12+ means
-``sysmon`` (lines or branches); otherwise ``ctrace``.
+``sysmon`` (lines or branches); Python 3.11 means ``probe`` for lines and
+``ctrace`` for branches (arcs need the trace function: a probe that removes
+itself can't know where execution came from); otherwise (3.10) ``ctrace``.
+``COVCORE_CORE=probe`` with branch coverage uses ``ctrace`` too, saying so.
+
+One more rule is applied when measuring starts (:func:`running_measured_frame`):
+probes only reach code executed (or called) after the start, so if a frame of
+a measured file is already running, as when ``Coverage.start()`` is called in
+the middle of a measured function, ``ctrace`` is used instead of ``probe``, so
+that the rest of that function is measured as coverage.py would measure it.  The
+same holds when measuring starts at interpreter start-up (``covcore.pth``)
+before ``python prog.py`` runs a measured ``prog.py``: the interpreter runs it
+without ``exec()`` (:func:`main_script_to_come`).  ``python -m`` programs and
+scripts that are not measured keep the probes.
 """
 
 from __future__ import annotations
@@ -20,7 +37,7 @@ from __future__ import annotations
 import os
 import sys
 from types import ModuleType
-from typing import List, NamedTuple, Optional
+from typing import Callable, List, NamedTuple, Optional
 
 from covcore.errors import ConfigError
 from covcore.pytracer import PyTracer
@@ -29,7 +46,7 @@ from covcore.pytracer import PyTracer
 ENV_VAR = "COVCORE_CORE"
 
 #: All backend names, fastest first.
-BACKEND_NAMES = ("sysmon", "ctrace", "python")
+BACKEND_NAMES = ("sysmon", "probe", "ctrace", "python")
 
 _ext: Optional[ModuleType]
 #: Why ``covcore._tracer`` could not be imported, or None if it was.
@@ -45,6 +62,8 @@ else:
 
 #: sys.monitoring exists (Python 3.12+).
 HAS_SYSMON = hasattr(sys, "monitoring")
+#: The probe backend can run (Python 3.11 and the compiled extension).
+HAS_PROBES = bool(_ext is not None and getattr(_ext, "HAS_PROBES", False))
 
 
 class Backend(NamedTuple):
@@ -69,7 +88,9 @@ def tracer_class(name: str) -> type:
         raise ConfigError(f"The {name} backend needs covcore's compiled extension ({EXTENSION_ERROR})")
     if name == "sysmon" and not HAS_SYSMON:
         raise ConfigError("The sysmon backend needs Python 3.12 or later (sys.monitoring)")
-    return _ext.SysMonTracer if name == "sysmon" else _ext.CTracer
+    if name == "probe" and not HAS_PROBES:
+        raise ConfigError("The probe backend needs Python 3.11")
+    return {"sysmon": _ext.SysMonTracer, "probe": _ext.ProbeTracer}.get(name, _ext.CTracer)
 
 
 def available_backends() -> List[str]:
@@ -78,6 +99,8 @@ def available_backends() -> List[str]:
     if _ext is not None:
         if HAS_SYSMON:
             names.append("sysmon")
+        if HAS_PROBES:
+            names.append("probe")
         names.append("ctrace")
     names.append("python")
     return names
@@ -100,6 +123,17 @@ def _forced(value: str, branch: bool) -> Backend:
             f"{ENV_VAR}={name} needs covcore's compiled extension, which could not be "
             f"imported ({EXTENSION_ERROR})"
         )
+    if name == "probe":
+        if not HAS_PROBES:
+            raise ConfigError(
+                f"{ENV_VAR}=probe needs Python 3.11, "
+                f"this is Python {sys.version_info[0]}.{sys.version_info[1]}"
+            )
+        if branch:
+            return Backend(
+                "ctrace", tracer_class("ctrace"),
+                f"{ENV_VAR}=probe, but the probe backend records lines only: branch coverage uses ctrace",
+            )
     return Backend(name, tracer_class(name), f"forced by {ENV_VAR}={name}")
 
 
@@ -116,4 +150,72 @@ def choose_backend(timid: bool = False, branch: bool = False) -> Backend:
         )
     if HAS_SYSMON:
         return Backend("sysmon", _ext.SysMonTracer, "sys.monitoring is available (Python 3.12+)")
+    if HAS_PROBES:
+        if not branch:
+            return Backend(
+                "probe", _ext.ProbeTracer,
+                "Python 3.11, line coverage: measured code gets self-removing probes, nothing is traced",
+            )
+        return Backend(
+            "ctrace", _ext.CTracer,
+            "Python 3.11, branch coverage: arcs need the trace function (probes record lines only)",
+        )
     return Backend("ctrace", _ext.CTracer, "sys.monitoring is not available before Python 3.12")
+
+
+def running_measured_frame(should_trace: Callable[[str], "str | None"]) -> Optional[str]:
+    """``"file:line"`` of the innermost running frame of the current thread
+    whose file is measured (covcore's own frames left out), or None.
+
+    :param should_trace: the selection policy, ``should_trace(co_filename)``.
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(here + os.sep):
+            try:
+                measured = should_trace(filename) is not None
+            except Exception:
+                measured = False
+            if measured:
+                return f"{filename}:{frame.f_lineno}"
+        frame = frame.f_back
+    return None
+
+
+def main_script_to_come(should_trace: Callable[[str], "str | None"]) -> Optional[str]:
+    """The measured script the interpreter will run as ``__main__`` once
+    start-up is over (``python prog.py`` measured from ``covcore.pth``), or None."""
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__file__", None) is not None or not sys.argv or not sys.argv[0]:
+        return None
+    path = os.path.abspath(sys.argv[0])
+    if not os.path.isfile(path):
+        return None
+    try:
+        return path if should_trace(path) is not None else None
+    except Exception:
+        return None
+
+
+def for_running_frames(backend: Backend, should_trace: Callable[[str], "str | None"]) -> Backend:
+    """`backend`, or ``ctrace`` if it is ``probe`` and a frame of a measured
+    file is running (see the module docstring)."""
+    if backend.name != "probe" or os.environ.get(ENV_VAR, "").strip():
+        return backend
+    script = main_script_to_come(should_trace)
+    if script is not None:
+        return Backend(
+            "ctrace", tracer_class("ctrace"),
+            f"Python 3.11: measuring started at interpreter start-up, and the interpreter itself will "
+            f"run the measured main script {script} (not through exec(), where probes are added)",
+        )
+    where = running_measured_frame(should_trace)
+    if where is None:
+        return backend
+    return Backend(
+        "ctrace", tracer_class("ctrace"),
+        f"Python 3.11: measuring started inside measured code ({where}), which only the "
+        "trace function can measure from its next line (probes reach code called after the start)",
+    )

@@ -233,10 +233,11 @@ class Coverage(ReportMethods):
                         "no-ctracer",
                         once=True,
                     )
+            selector = self._get_selector()
+            self._backend = _backend.for_running_frames(self._backend, selector.should_trace)
             if self._debugging("sys"):
                 for key, value in self.sys_info():
                     self._debug(f"{key:>20}: {value}")
-            selector = self._get_selector()
             self._collector = Collector(self._backend, selector.should_trace, bool(self.config.branch), self._warn)
             if self._auto_data and not self._data_suffix:
                 self.load()

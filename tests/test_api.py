@@ -159,7 +159,7 @@ def test_sys_info_names_backend(mod_dir):
     cov = covcore.Coverage(data_file=None)
     info = dict(cov.sys_info())
     assert info["covcore_version"] == covcore.__version__
-    assert info["tracer_backend"] in ("sysmon", "ctrace", "python")
+    assert info["tracer_backend"] in ("sysmon", "probe", "ctrace", "python")
     if os.environ.get("COVCORE_CORE"):
         assert info["tracer_backend"] == os.environ["COVCORE_CORE"]
 

@@ -36,8 +36,8 @@ from covcore.pytracer import PyTracer
 BACKENDS = available_backends()
 PYVER = "%d.%d" % sys.version_info[:2]
 
-#: (backend, branch) pairs to run.
-MODES = [(name, False) for name in BACKENDS] + [(name, True) for name in BACKENDS]
+#: (backend, branch) pairs to run (the probe backend records lines only).
+MODES = [(name, False) for name in BACKENDS] + [(name, True) for name in BACKENDS if name != "probe"]
 MODE_IDS = [f"{name}-{'arcs' if branch else 'lines'}" for name, branch in MODES]
 
 needs_ext = pytest.mark.skipif(backend.EXTENSION_ERROR is not None, reason="no compiled extension")
@@ -1414,7 +1414,12 @@ def test_start_in_the_middle_of_a_function(name, branch, tmp_path):
         assert ns["caller"](tracer.start) == 6
     finally:
         tracer.stop()
-    if branch:
+    if name == "probe":
+        # Probes reach code executed or called after start(): not these
+        # frames (a session started inside measured code uses ctrace:
+        # tests/test_probes.py::test_start_inside_measured_code_uses_ctrace).
+        assert data == {}
+    elif branch:
         want = {(4, 5), (5, 6), (6, -1), (9, 10), (10, -7)}
         if name == "sysmon":
             # Its own convention: "ran" self-arcs, arcs into lines that one
@@ -1451,7 +1456,9 @@ def test_generator_started_before_start(name, branch, tmp_path):
         assert list(g) == [2, 3]
     finally:
         tracer.stop()
-    if branch:
+    if name == "probe":
+        assert data == {}  # a generator made before start() runs its original code
+    elif branch:
         assert set(data) == {path}
         assert_recorded(name, branch, data[path], {(2, 3), (3, 4), (4, -1)}, GEN_BEFORE)
     else:
@@ -1558,11 +1565,12 @@ def g():
 def test_activity(name, branch, tmp_path):
     path = str(tmp_path / "active.py")
     ns: dict = {}
-    exec(compile(ACTIVE, path, "exec"), ns)
     tracer = make_tracer(name, {}, only(path), branch=branch)
     assert not tracer.activity()
     tracer.start()
     try:
+        exec(compile(ACTIVE, path, "exec"), ns)  # after start(): the probe backend instruments it
+        tracer.reset_activity()
         ns["f"]()
         assert tracer.activity()
         tracer.reset_activity()
@@ -1577,13 +1585,13 @@ def test_activity(name, branch, tmp_path):
 def test_names(name):
     tracer = make_tracer(name, {}, lambda fn: None)
     assert tracer.name == name
-    assert tracer.process_wide is (name == "sysmon")
+    assert tracer.process_wide is (name in ("sysmon", "probe"))
 
 
 # -- another tool replacing ours --------------------------------------------
 
 
-@pytest.mark.parametrize("name, branch", [m for m in MODES if m[0] != "sysmon"])
+@pytest.mark.parametrize("name, branch", [m for m in MODES if m[0] not in ("sysmon", "probe")])
 def test_trace_changed_warning(name, branch):
     warnings: list = []
     tracer = make_tracer(
@@ -1616,7 +1624,7 @@ def test_trace_changed_warning(name, branch):
     assert sys.gettrace() is None
 
 
-@pytest.mark.parametrize("name, branch", [m for m in MODES if m[0] != "sysmon"])
+@pytest.mark.parametrize("name, branch", [m for m in MODES if m[0] not in ("sysmon", "probe")])
 def test_stop_from_another_thread(name, branch, tmp_path):
     # The collector stops every thread's tracer from its own thread: the
     # tracer stops recording at once and leaves its thread at its next event.
@@ -1967,6 +1975,8 @@ def test_choose_default(no_env):
     assert isinstance(chosen, Backend)
     if sys.version_info >= (3, 12):
         assert chosen.name == "sysmon"
+    elif sys.version_info >= (3, 11):
+        assert chosen.name == "probe"
     else:
         assert chosen.name == "ctrace"
     assert chosen.tracer_class is tracer_class(chosen.name)
@@ -1976,8 +1986,9 @@ def test_choose_default(no_env):
 @needs_ext
 def test_choose_branch(no_env):
     chosen = choose_backend(branch=True)
-    assert chosen == choose_backend(branch=False)
     assert chosen.name == ("sysmon" if sys.version_info >= (3, 12) else "ctrace")
+    if sys.version_info[:2] != (3, 11):
+        assert chosen == choose_backend(branch=False)
 
 
 def test_choose_timid(no_env):

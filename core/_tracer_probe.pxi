@@ -1,0 +1,291 @@
+# ProbeTracer: Python 3.11's fast path.  Included by _tracer.pyx.
+#
+# Measured code objects are rewritten with self-removing probes (see
+# covcore.probes for where they go and what they look like).  A probe calls
+# _probe(), which records the probe's line and then overwrites the probe's
+# first code unit with JUMP_FORWARD over the rest: each probe costs one call
+# per session, and then one jump.  Nothing is traced, so 3.11's adaptive
+# interpreter keeps every specialisation.
+
+cdef extern from *:
+    """
+    #if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+    #define COVCORE_HAS_PROBES 1
+    /* The live (adaptive) bytecode of a code object: what the interpreter
+       runs.  Public struct in 3.11 (Include/cpython/code.h). */
+    static CYTHON_INLINE unsigned char *covcore_code_units(PyObject *code) {
+        return (unsigned char *)((PyCodeObject *)code)->co_code_adaptive;
+    }
+    static CYTHON_INLINE Py_ssize_t covcore_code_nunits(PyObject *code) {
+        return Py_SIZE(code);
+    }
+    #else
+    #define COVCORE_HAS_PROBES 0
+    static CYTHON_INLINE unsigned char *covcore_code_units(PyObject *code) { return NULL; }
+    static CYTHON_INLINE Py_ssize_t covcore_code_nunits(PyObject *code) { return 0; }
+    #endif
+
+    /* builtins.exec while the probe backend measures: hands a code object
+       to the hook (which may return an instrumented copy), then calls the
+       real exec.  A C function, so it adds no frame to tracebacks and exec's
+       default globals are still the caller's. */
+    static PyObject *covcore_orig_exec = NULL;
+    static PyObject *covcore_exec_hook = NULL;
+
+    static PyObject *covcore_exec(PyObject *self, PyObject *const *args,
+                                  Py_ssize_t nargsf, PyObject *kwnames) {
+        Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+        if (covcore_orig_exec == NULL) {
+            PyErr_SetString(PyExc_RuntimeError, "covcore's exec wrapper has no exec to call");
+            return NULL;
+        }
+        if (nargs >= 1 && covcore_exec_hook != NULL && PyCode_Check(args[0])) {
+            PyObject *code = PyObject_CallOneArg(covcore_exec_hook, args[0]);
+            if (code == NULL) {
+                PyErr_WriteUnraisable(covcore_exec_hook);
+            }
+            else if (code != args[0]) {
+                Py_ssize_t total = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+                PyObject *small[8];
+                PyObject **a = small;
+                PyObject *res;
+                Py_ssize_t i;
+                if (total > 8) {
+                    a = (PyObject **)PyMem_Malloc(total * sizeof(PyObject *));
+                    if (a == NULL) { Py_DECREF(code); return PyErr_NoMemory(); }
+                }
+                a[0] = code;
+                for (i = 1; i < total; i++) a[i] = args[i];
+                res = PyObject_Vectorcall(covcore_orig_exec, a, nargs, kwnames);
+                if (a != small) PyMem_Free(a);
+                Py_DECREF(code);
+                return res;
+            }
+            else {
+                Py_DECREF(code);
+            }
+        }
+        return PyObject_Vectorcall(covcore_orig_exec, args, nargs, kwnames);
+    }
+
+    static PyMethodDef covcore_exec_def = {
+        "exec", (PyCFunction)(void (*)(void))covcore_exec, METH_FASTCALL | METH_KEYWORDS,
+        "exec(source, /, globals=None, locals=None, *, closure=None)\\n--\\n\\n"
+        "The built-in exec, wrapped by covcore while it measures: code objects of\\n"
+        "measured files are instrumented with probes first."
+    };
+
+    static PyObject *covcore_new_exec(PyObject *orig, PyObject *hook) {
+        PyObject *modname = PyUnicode_FromString("builtins");
+        PyObject *f;
+        if (modname == NULL) return NULL;
+        f = PyCFunction_NewEx(&covcore_exec_def, NULL, modname);
+        Py_DECREF(modname);
+        if (f == NULL) return NULL;
+        Py_XSETREF(covcore_orig_exec, Py_NewRef(orig));
+        Py_XSETREF(covcore_exec_hook, Py_NewRef(hook));
+        return f;
+    }
+    """
+    int COVCORE_HAS_PROBES
+    unsigned char *covcore_code_units(PyObject *code)
+    Py_ssize_t covcore_code_nunits(PyObject *code)
+    object covcore_new_exec(object orig, object hook)
+    int PyCode_Addr2Line(PyObject *code, int byte_offset)
+
+#: True when this build can run the probe backend (Python 3.11).
+HAS_PROBES = bool(COVCORE_HAS_PROBES)
+
+cdef int _PUSH_NULL = dis.opmap.get("PUSH_NULL", -1)
+cdef int _EXTENDED_ARG = dis.opmap["EXTENDED_ARG"]
+cdef int _JUMP_FORWARD = dis.opmap["JUMP_FORWARD"]
+
+# The probe tracer now measuring (at most one per process), or None.
+cdef ProbeTracer _probe_tracer = None
+# Probes that fired and turned themselves into jumps: (code, unit) pairs,
+# to re-arm on start() and restart().
+cdef list _fired = []
+# The instrumenter (made on first use), and the exec wrapper.
+cdef object _instrumenter = None
+cdef object _exec_wrapper = None
+cdef object _real_exec = None
+# co_filename of every code object instrumented at exec time.
+cdef set _instrumented_files = set()
+
+
+def _probe():
+    """Called by a probe: record its line, then turn it into a jump.
+
+    Finds the probe from the calling frame: its last instruction is the
+    probe's CALL (or PRECALL, if that was specialised to make the call), a
+    few units after the probe's first unit, PUSH_NULL.
+    """
+    cdef PyFrameObject *f = PyEval_GetFrame()
+    cdef PyObject *code
+    cdef unsigned char *units
+    cdef Py_ssize_t call, start, k, n
+    cdef ProbeTracer t = _probe_tracer
+    cdef CodeState cs
+    if f == NULL or t is None or not t.started:
+        return None
+    code = covcore_frame_code(f)
+    units = covcore_code_units(code)
+    n = covcore_code_nunits(code)
+    call = covcore_frame_lasti(f) // 2
+    if units == NULL or call < 2 or call >= n:
+        return None
+    start = -1
+    for k in range(2, 6):
+        if call - k >= 0 and units[2 * (call - k)] == _PUSH_NULL:
+            start = call - k
+            break
+    if start < 0:
+        return None
+    cs = _lookup(t, code)
+    if cs.measured:
+        PySet_Add(cs.file_data, PyCode_Addr2Line(code, <int>(start * 2)))
+        t.active = True
+    units[2 * start + 1] = 10 if units[2 * (start + 1)] == _EXTENDED_ARG else 9
+    units[2 * start] = <unsigned char>_JUMP_FORWARD
+    _fired.append((<object>code, start))
+    return None
+
+
+cdef void _rearm():
+    """Turn every fired probe back into a PUSH_NULL: it records again."""
+    cdef unsigned char *units
+    cdef Py_ssize_t start
+    for code, pystart in _fired:
+        start = pystart
+        units = covcore_code_units(<PyObject *>code)
+        if units != NULL and units[2 * start] == _JUMP_FORWARD:
+            units[2 * start] = <unsigned char>_PUSH_NULL
+            units[2 * start + 1] = 0
+    del _fired[:]
+
+
+def _exec_hook(code):
+    """builtins.exec's hook: the code to run instead of `code`."""
+    cdef ProbeTracer t = _probe_tracer
+    if t is None or not t.started or _instrumenter.is_instrumented(code):
+        return code
+    filename = code.co_filename
+    if not t.measures(filename):
+        return code
+    try:
+        new = _instrumenter.instrument(code)
+    except Exception as exc:
+        t._warn_once(
+            "Couldn't instrument %s for the probe backend (%s: %s); it is not measured"
+            % (filename, type(exc).__name__, exc)
+        )
+        return code
+    _instrumented_files.add(filename)
+    return new
+
+
+@cython.final
+cdef class ProbeTracer(_TracerBase):
+    """Python 3.11's fast path (line mode): measured code is instrumented
+    with self-removing probes as it is executed (see :mod:`covcore.probes`).
+
+    One tracer measures every thread.  Code already running when it starts
+    is not measured until it is called again (the backend is not chosen when
+    frames of measured files are running: see :mod:`covcore.backend`).
+    """
+
+    name = "probe"
+    process_wide = True
+
+    cdef set warned
+
+    def __init__(self, data, should_trace, should_trace_cache, *, branch=False, warn=None):
+        if not HAS_PROBES:
+            raise CovcoreError("The probe backend needs Python 3.11")
+        if branch:
+            raise CovcoreError("The probe backend measures lines only, not branches")
+        self._setup(data, should_trace, should_trace_cache, branch, warn)
+        self.warned = set()
+
+    cpdef bint measures(self, filename):
+        """Does this tracer measure code from the file `filename` (a co_filename)?"""
+        canonical = self.should_trace_cache.get(filename, _MISSING)
+        if canonical is _MISSING:
+            canonical = _ask_should_trace(self.should_trace, self.warn, filename)
+            self.should_trace_cache[filename] = canonical
+        return canonical is not None
+
+    def _warn_once(self, message):
+        if self.warn is not None and message not in self.warned:
+            self.warned.add(message)
+            self.warn(message, "cant-instrument")
+
+    def start(self):
+        """Start measuring: instrument code as it is executed, and the
+        functions of measured modules imported before now."""
+        global _epoch, _probe_tracer, _instrumenter, _exec_wrapper, _real_exec
+        if self.started:
+            return
+        _epoch += 1
+        _rearm()
+        if _instrumenter is None:
+            from covcore.probes import Instrumenter
+            _instrumenter = Instrumenter(_probe)
+        import builtins
+        if _exec_wrapper is None:
+            _real_exec = builtins.exec
+            _exec_wrapper = covcore_new_exec(_real_exec, _exec_hook)
+        if builtins.exec is not _exec_wrapper:
+            builtins.exec = _exec_wrapper
+        _probe_tracer = self
+        self.started = True
+        self._sweep()
+
+    def _sweep(self):
+        """Instrument the functions of measured modules imported before now.
+
+        Asking should_trace about a file usually means its code is running;
+        here it is not, so what the sweep asks is kept out of the shared
+        cache, and the selection's record of packages seen (coverage.py's
+        "module-not-measured" warning) is left as it was.
+        """
+        from covcore.probes import modules_needing_sweep
+        selection = getattr(self.should_trace, "__self__", None)
+        seen = getattr(selection, "pkgs_seen", None)
+        before = set(seen) if isinstance(seen, set) else None
+        answers = {}
+
+        def measured(filename):
+            canonical = answers.get(filename, _MISSING)
+            if canonical is _MISSING:
+                canonical = self.should_trace_cache.get(filename, _MISSING)
+                if canonical is _MISSING:
+                    canonical = _ask_should_trace(self.should_trace, self.warn, filename)
+                answers[filename] = canonical
+            return canonical is not None
+
+        try:
+            if modules_needing_sweep(measured, _instrumented_files):
+                _instrumenter.sweep(measured)
+        finally:
+            if before is not None:
+                seen.intersection_update(before)
+
+    def stop(self):
+        """Stop measuring.  Probes stay in the code, and record nothing."""
+        global _probe_tracer
+        if not self.started:
+            return
+        self.started = False
+        if _probe_tracer is self:
+            _probe_tracer = None
+            import builtins
+            if builtins.exec is _exec_wrapper and _real_exec is not None:
+                builtins.exec = _real_exec
+        self._release_states()
+
+    def restart(self):
+        """Record every line again from now on, into the current data sets."""
+        global _epoch
+        _epoch += 1
+        _rearm()
