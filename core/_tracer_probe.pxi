@@ -126,7 +126,7 @@ def _probe():
     cdef Py_ssize_t call, start, k, n
     cdef ProbeTracer t = _probe_tracer
     cdef CodeState cs
-    if f == NULL or t is None or not t.started:
+    if f == NULL:
         return None
     code = covcore_frame_code(f)
     units = covcore_code_units(code)
@@ -141,10 +141,13 @@ def _probe():
             break
     if start < 0:
         return None
-    cs = _lookup(t, code)
-    if cs.measured:
-        PySet_Add(cs.file_data, PyCode_Addr2Line(code, <int>(start * 2)))
-        t.active = True
+    # Not measuring: the probe still becomes a jump (so code keeps its speed
+    # after stop()); the next start() re-arms it.
+    if t is not None and t.started:
+        cs = _lookup(t, code)
+        if cs.measured:
+            PySet_Add(cs.file_data, PyCode_Addr2Line(code, <int>(start * 2)))
+            t.active = True
     units[2 * start + 1] = 10 if units[2 * (start + 1)] == _EXTENDED_ARG else 9
     units[2 * start] = <unsigned char>_JUMP_FORWARD
     _fired.append((<object>code, start))
@@ -272,7 +275,8 @@ cdef class ProbeTracer(_TracerBase):
                 seen.intersection_update(before)
 
     def stop(self):
-        """Stop measuring.  Probes stay in the code, and record nothing."""
+        """Stop measuring.  Probes stay in the code; until the next start()
+        one that runs records nothing and turns into a jump."""
         global _probe_tracer
         if not self.started:
             return

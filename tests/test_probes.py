@@ -235,14 +235,25 @@ def test_stopped_tracer_records_nothing_and_next_session_records_again(tmp_path)
     assert builtins.exec is not None and builtins.exec.__module__ == "builtins"
     assert ns["f"](2) == 1  # not measuring: nothing recorded
     assert data1 == {path: {1, 2, 3, 4, 5}}
+    ns["g"] = None
+    exec_g = compile("def g():\n    return 5\n", path, "exec")
+    builtins.exec(exec_g, ns)  # not measuring: not instrumented either
+    assert ns["g"]() == 5 and data1 == {path: {1, 2, 3, 4, 5}}
+    exec_h = compile("\n" * 5 + "def h():\n    return 9\n", path, "exec")
+    t1.start()
+    builtins.exec(exec_h, ns)  # instrumented: h's line 7 has a probe ...
+    t1.stop()
+    assert ns["h"]() == 9  # ... which runs while not measuring: a jump now, nothing recorded
+    assert data1 == {path: {1, 2, 3, 4, 5, 6}}
     data2: dict = {}
     t2 = ProbeTracer(data2, only(path), {}, warn=no_warnings)
-    t2.start()
+    t2.start()  # re-arms every probe that became a jump
     try:
         assert ns["f"](0) == 0
+        assert ns["h"]() == 9
     finally:
         t2.stop()
-    assert data2 == {path: {2, 3, 5}}
+    assert data2 == {path: {2, 3, 5, 7}}
 
 
 def test_exec_is_wrapped_only_while_measuring(tmp_path):
