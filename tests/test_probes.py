@@ -18,7 +18,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 import threading
 import types
 from pathlib import Path
@@ -189,11 +188,6 @@ def f(n):
 """
 
 
-def _fresh(path: str, source: str = LOOP) -> dict:
-    ns: dict = {"__name__": "probe_test"}
-    return ns
-
-
 def test_probe_turns_into_a_jump_and_restart_rearms(tmp_path):
     path = str(tmp_path / "loop.py")
     data: dict = {}
@@ -267,7 +261,8 @@ def test_exec_is_wrapped_only_while_measuring(tmp_path):
         builtins.exec("y = 41 + 1", ns)  # strings, and the caller's globals by default
         assert ns["y"] == 42
         z = 5
-        builtins.exec("assert z == 5")
+        builtins.exec("assert z == 5")  # the caller's locals by default
+        assert z == 5
     finally:
         t.stop()
     assert builtins.exec is real
