@@ -22,7 +22,10 @@ cdef void _init_opcode_tables():
     memset(_NCACHES, 0, 256)
     memset(_JREL_OP, 0, 256)
     memset(_POPJUMP_OP, 0, 256)
-    for op, n in enumerate(getattr(_opcode, "_inline_cache_entries", [])):
+    entries = getattr(_opcode, "_inline_cache_entries", [])
+    if not isinstance(entries, list):
+        return      # 3.13+: a dict; the rewriter is for 3.11 only
+    for op, n in enumerate(entries):
         if op < 256:
             _NCACHES[op] = n
     for op in _opcode.hasjrel:
