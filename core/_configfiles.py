@@ -9,21 +9,25 @@ message naming the file, the section and the option.
 
 from __future__ import annotations
 
-import ast
-import configparser
 import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    import configparser
 
 #: Files that other tools share: only sections marked as ours count in them.
 SHARED_FILES = frozenset({"setup.cfg", "tox.ini", "pyproject.toml"})
 
-#: The boolean spellings accepted in config files (the same as coverage.py's).
-BOOLEAN_WORDS: Mapping[str, bool] = configparser.ConfigParser.BOOLEAN_STATES
+#: The boolean spellings accepted in config files (the same as coverage.py's:
+#: configparser's ``BOOLEAN_STATES``, which is imported only to read INI files).
+BOOLEAN_WORDS: Mapping[str, bool] = {
+    "1": True, "yes": True, "true": True, "on": True, "0": False, "no": False, "false": False, "off": False,
+}
 
 # A section name that no file uses, so that an INI file's ``[DEFAULT]`` is an
 # ordinary section instead of leaking its options into every other section.
@@ -189,6 +193,9 @@ def _one_line(err: Exception) -> str:
 
 def _ini_problem(err: configparser.Error) -> str:
     """One line saying where and what an INI parsing error is."""
+    import ast
+    import configparser
+
     bad_line: tuple[int, str] | None = None
     if isinstance(err, configparser.MissingSectionHeaderError):
         bad_line = (err.lineno, err.line)
@@ -217,6 +224,8 @@ def _ini_problem(err: configparser.Error) -> str:
 def _malformed(filename: str, err: Exception) -> ConfigError:
     """The error for a file that isn't valid INI, TOML or UTF-8: the file, the
     parser's line and its complaint, on one line."""
+    import configparser
+
     problem = _ini_problem(err) if isinstance(err, configparser.Error) else _one_line(err)
     return ConfigError(f"Couldn't read config file {filename!r}: {problem}")
 
@@ -320,6 +329,8 @@ def load(filename: str) -> ConfigFile | None:
             return ConfigFile(filename, tomllib.loads(text), is_toml=True)
         except tomllib.TOMLDecodeError as err:
             raise _malformed(filename, err) from err
+    import configparser  # only here: 2 ms of every start when no INI file exists
+
     parser = configparser.ConfigParser(interpolation=None, default_section=_NO_DEFAULT_SECTION)
     try:
         parser.read_string(text, source=filename)

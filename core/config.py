@@ -32,7 +32,6 @@ from typing import Any
 from . import _configfiles
 from ._configfiles import ConfigFile, Where, convert, expand, in_file
 from .errors import ConfigError, CovcoreWarning
-from .parser import DEFAULT_EXCLUDE, DEFAULT_PARTIAL, DEFAULT_PARTIAL_ALWAYS
 
 __all__ = [
     "DEFAULT_EXCLUDE",
@@ -43,6 +42,29 @@ __all__ = [
     "Option",
     "read_config",
 ]
+
+#: The default exclusion regexes (here rather than in :mod:`covcore.parser`,
+#: which imports ast: every ``covcore run`` reads the option table) (coverage.py's ``[report] exclude_lines``):
+#: pragma comments, bodies that are only ``...``, and ``if TYPE_CHECKING:``.
+DEFAULT_EXCLUDE: list[str] = [
+    r"#\s*(pragma|PRAGMA)[:\s]?\s*(no|NO)\s*(cover|COVER)",
+    r"^\s*(((async )?def .*?)?[\])]+(\s*->.*?)?:\s*)?\.\.\.\s*(#|$)",
+    r"^\s*if (typing\.)?TYPE_CHECKING:",
+]
+
+#: The default regexes marking lines whose branches need not all be taken
+#: (coverage.py's ``[report] partial_branches``).
+DEFAULT_PARTIAL: list[str] = [
+    r"#\s*(pragma|PRAGMA)[:\s]?\s*(no|NO)\s*(branch|BRANCH)",
+]
+
+#: Branching constructs that can never take all their branches (coverage.py's
+#: ``partial_branches_always``); matched at the start of the statement.
+DEFAULT_PARTIAL_ALWAYS: list[str] = [
+    r"^\s*while (True|1|False|0):",
+    r"^\s*if (True|1|False|0):",
+]
+
 
 #: Sections for covcore's own adapters' options (``[tool.covcore.tox]``,
 #: ``[covcore:nox]``...): kept in ``plugin_options`` like a plugin's section.

@@ -65,6 +65,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from types import CodeType
 
+from covcore.config import DEFAULT_EXCLUDE, DEFAULT_PARTIAL, DEFAULT_PARTIAL_ALWAYS
 from covcore.errors import NotPython
 from covcore.pysource import read_source
 
@@ -76,28 +77,6 @@ __all__ = [
     "join_regex",
     "multiline_map_from_text",
 ]
-
-#: The default exclusion regexes (coverage.py's ``[report] exclude_lines``):
-#: pragma comments, bodies that are only ``...``, and ``if TYPE_CHECKING:``.
-DEFAULT_EXCLUDE: list[str] = [
-    r"#\s*(pragma|PRAGMA)[:\s]?\s*(no|NO)\s*(cover|COVER)",
-    r"^\s*(((async )?def .*?)?[\])]+(\s*->.*?)?:\s*)?\.\.\.\s*(#|$)",
-    r"^\s*if (typing\.)?TYPE_CHECKING:",
-]
-
-#: The default regexes marking lines whose branches need not all be taken
-#: (coverage.py's ``[report] partial_branches``).
-DEFAULT_PARTIAL: list[str] = [
-    r"#\s*(pragma|PRAGMA)[:\s]?\s*(no|NO)\s*(branch|BRANCH)",
-]
-
-#: Branching constructs that can never take all their branches (coverage.py's
-#: ``partial_branches_always``); matched at the start of the statement.
-DEFAULT_PARTIAL_ALWAYS: list[str] = [
-    r"^\s*while (True|1|False|0):",
-    r"^\s*if (True|1|False|0):",
-]
-
 
 def join_regex(regexes: Iterable[str]) -> str:
     """Combine regexes into one matching any of them (as coverage.py does)."""
