@@ -8,10 +8,12 @@ measured process).
 
 from __future__ import annotations
 
-from typing import Any
-
 from covcore.errors import ConfigError, CovcoreError, CovcoreWarning, DataError, NoDataError, NoSource, NotPython
 from covcore.version import __version__
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "Coverage",

@@ -13,12 +13,13 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
     import configparser
+    from typing import Any
 
 #: Files that other tools share: only sections marked as ours count in them.
 SHARED_FILES = frozenset({"setup.cfg", "tox.ini", "pyproject.toml"})
@@ -230,8 +231,9 @@ def _malformed(filename: str, err: Exception) -> ConfigError:
     return ConfigError(f"Couldn't read config file {filename!r}: {problem}")
 
 
-#: A file's sections for one tool: logical name -> (real name, options).
-TSections = dict[str, tuple[str, Mapping[str, Any]]]
+if TYPE_CHECKING:
+    #: A file's sections for one tool: logical name -> (real name, options).
+    TSections = dict[str, tuple[str, Mapping[str, Any]]]
 
 
 class ConfigFile:

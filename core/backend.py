@@ -36,10 +36,14 @@ from __future__ import annotations
 
 import os
 import sys
-from types import ModuleType
-from typing import Callable, List, NamedTuple, Optional
+from collections import namedtuple
 
 from covcore.errors import ConfigError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Callable, List, Optional
 
 #: The environment variable that forces a backend.
 ENV_VAR = "COVCORE_CORE"
@@ -65,13 +69,16 @@ HAS_SYSMON = hasattr(sys, "monitoring")
 HAS_PROBES = bool(_ext is not None and getattr(_ext, "HAS_PROBES", False))
 
 
-class Backend(NamedTuple):
-    """A chosen tracer backend: its name, class, and why it was chosen.
+class Backend(namedtuple("Backend", ["name", "tracer_class", "reason"])):
+    """A chosen tracer backend: its `name` (str), `tracer_class` (type), and
+    why it was chosen (`reason`, str).
 
-    (A NamedTuple rather than a dataclass: this module is imported in every
-    measured process, and ``dataclasses`` costs milliseconds to import.)
+    (A named tuple rather than a dataclass or a ``typing.NamedTuple``: this
+    module is imported in every measured process, and ``dataclasses`` or
+    ``typing`` cost milliseconds to import.)
     """
 
+    __slots__ = ()
     name: str
     tracer_class: type
     reason: str

@@ -56,9 +56,12 @@ from __future__ import annotations
 import dis
 import sys
 from types import CodeType
-from typing import Dict, Iterable, List, Optional, Set, Tuple
 
-TArc = Tuple[int, int]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+TArc = tuple[int, int]
 
 PYVERSION = sys.version_info[:2]
 

@@ -11,9 +11,12 @@ import argparse
 import os
 import signal
 import sys
-from typing import Any, Sequence
 
 from covcore.errors import EXIT_ERROR, EXIT_OK, CovcoreError, one_line
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any, Sequence
 
 COMMANDS = {
     "run": "Run a Python program and measure code execution.",

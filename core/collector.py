@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any
 
 from covcore.backend import Backend
 from covcore.data import CoverageData
-from covcore.types import Tracer, TShouldTrace, TTraceData, TWarn
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any
+
+    from covcore.types import Tracer, TShouldTrace, TTraceData, TWarn
 
 
 class Collector:

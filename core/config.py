@@ -27,11 +27,14 @@ import copy
 import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 from . import _configfiles
 from ._configfiles import ConfigFile, Where, convert, expand, in_file
 from .errors import ConfigError, CovcoreWarning
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "DEFAULT_EXCLUDE",

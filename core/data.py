@@ -29,7 +29,6 @@ import os
 import sqlite3
 import sys
 from array import array
-from typing import Callable, Collection, Iterable, Mapping
 
 from covcore.datafiles import (
     TEMP_MARK,
@@ -43,7 +42,12 @@ from covcore.datafiles import (
 from covcore.errors import DataError
 from covcore.numbits import numbits_to_nums, nums_to_numbits
 from covcore.sqlitedb import SqliteDb
-from covcore.types import TArc
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Callable, Collection, Iterable, Mapping
+
+    from covcore.types import TArc
 
 #: The version of the data file's schema this covcore reads and writes.
 SCHEMA_VERSION = 1

@@ -18,10 +18,10 @@ import errno
 import glob
 import os
 import stat
-from typing import TYPE_CHECKING
 
 from covcore.errors import DataError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
     from covcore.data import RawData
 

@@ -12,10 +12,13 @@ import importlib.util
 import os
 import sys
 import types
-from typing import Any
 
 from covcore.errors import NoSource
 from covcore.pysource import read_source
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ProgramRunner:

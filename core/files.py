@@ -14,9 +14,12 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Iterable
 
 from covcore.errors import ConfigError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Iterable
 
 _CANONICAL_CACHE: dict[str, str] = {}
 

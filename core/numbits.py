@@ -8,7 +8,9 @@ files, so covcore's ``line_bits`` table is readable by the same SQL functions.
 
 from __future__ import annotations
 
-from typing import Iterable
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Iterable
 
 
 def nums_to_numbits(nums: Iterable[int]) -> bytes:

@@ -57,7 +57,10 @@ from __future__ import annotations
 import gc
 import sys
 from types import CodeType, FunctionType
-from typing import Callable, Dict, List, Optional, Set, Tuple
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Callable, Dict, List, Set, Tuple
 
 #: True on the Pythons whose bytecode this module knows how to rewrite.
 SUPPORTED = sys.version_info[:2] == (3, 11)
@@ -65,7 +68,7 @@ SUPPORTED = sys.version_info[:2] == (3, 11)
 #: Extra stack a probe needs (NULL and the callable; the result replaces them).
 PROBE_STACK = 2
 
-Position = Tuple[Optional[int], Optional[int], Optional[int], Optional[int]]
+Position = tuple[int | None, int | None, int | None, int | None]
 
 
 def _parse_varint_be(tab: bytes, i: int) -> Tuple[int, int]:

@@ -17,9 +17,11 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from typing import TYPE_CHECKING, Any, Callable
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
+    from typing import Any, Callable
+
     from covcore.config import CovcoreConfig
     from covcore.session import Coverage
 

@@ -13,9 +13,12 @@ import os
 import site
 import sys
 import sysconfig
-from typing import Callable, Iterable
 
 from covcore.files import GlobMatcher, TreeMatcher, abs_file, canonical_filename
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Callable, Iterable
 
 
 def _stdlib_dirs() -> set[str]:

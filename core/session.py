@@ -10,7 +10,6 @@ import atexit
 import os
 import sys
 import weakref
-from typing import IO, TYPE_CHECKING, Any, Iterable, Mapping
 
 from covcore import backend as _backend
 from covcore.collector import Collector
@@ -20,7 +19,10 @@ from covcore.errors import ConfigError, CovcoreError, one_line
 from covcore.reporting.api import ReportMethods
 from covcore.selection import Selector
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
+    from typing import IO, Any, Iterable, Mapping
+
     from covcore.analysis import Numbers
 
 _DEFAULT = object()

@@ -6,9 +6,12 @@ Storage only: what the tables mean lives in :mod:`covcore.data`.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any, Iterable, Iterator
 
 from covcore.errors import DataError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Iterator
 
 
 class SqliteDb:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import IO, Any, Iterable, Iterator
-
-from typing import TYPE_CHECKING
 
 from covcore.files import abs_file
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
+    from typing import IO, Any, Iterable, Iterator
+
     from covcore.analysis import Numbers
     from covcore.data import CoverageData
 
