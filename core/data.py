@@ -24,7 +24,6 @@ half-written one.  Parallel-mode data files are named
 from __future__ import annotations
 
 import datetime
-import glob
 import os
 import sqlite3
 import sys
@@ -343,6 +342,8 @@ class CoverageData:
             return
         names = [self.data_filename()]
         if parallel:
+            import glob
+
             names += glob.glob(glob.escape(self._basename) + ".*")
         else:
             names += dead_temp_files(self._basename)

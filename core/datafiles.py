@@ -15,7 +15,6 @@ Every problem with a data file is worded by :func:`unusable`:
 from __future__ import annotations
 
 import errno
-import glob
 import os
 import stat
 
@@ -82,6 +81,8 @@ def dead_temp_files(basename: str) -> list[str]:
     """
     if os.name != "posix":
         return []
+    import glob  # only here: glob imports contextlib and fnmatch (1 ms of every start)
+
     pattern = glob.escape(os.path.abspath(basename))
     names = set(glob.glob(pattern + TEMP_MARK + "*")) | set(glob.glob(pattern + ".*" + TEMP_MARK + "*"))
     host = hostname()

@@ -14,7 +14,6 @@ combine`` merges them.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 
@@ -95,11 +94,13 @@ def report_save_error(exc: BaseException) -> None:
     (``covcore: Couldn't write data file '<path>': <reason>``)."""
     import sys
 
-    with contextlib.suppress(Exception):
+    try:
         from covcore.errors import one_line
 
         sys.stderr.write(f"covcore: {one_line(str(exc))}\n")
         sys.stderr.flush()
+    except Exception:
+        pass
 
 
 def save_all() -> bool:
@@ -147,8 +148,10 @@ def install_sigterm_handler() -> None:
     previous = signal.getsignal(signal.SIGTERM)
     if previous not in (signal.SIG_DFL, None, _on_sigterm):
         return
-    with contextlib.suppress(ValueError):  # not the main thread
+    try:  # (not contextlib.suppress: contextlib is 0.6 ms of every start)
         signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread
+        pass
 
 
 def apply_patches(cov: Coverage, patches: list[str], warn: Callable[[str, str], None]) -> None:
@@ -241,8 +244,10 @@ def patch_multiprocessing(config: CovcoreConfig) -> None:
             if cov._started and cov._start_pid == pid and own is None:
                 own = cov
             else:
-                with contextlib.suppress(Exception):
+                try:
                     cov._forget_in_child()
+                except Exception:
+                    pass
         if own is None:
             own = Coverage(config_file=False, data_suffix=True, _settings=json.loads(os.environ[ENV_CONFIG]))
             own._warn_no_data = False
