@@ -1,0 +1,55 @@
+"""What ``covcore run`` imports.
+
+Every measured program pays for covcore's imports.  These modules each cost
+a millisecond or more and a run with the compiled extension and no config
+file has no use for them, so it must not import them (they are imported
+where they are used: the pure-Python tracer, INI files, error messages,
+reports, combining).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from cmdhelpers import clean_env, write
+
+from covcore import backend
+
+NOT_IMPORTED = [
+    "ast",
+    "configparser",
+    "covcore.parser",
+    "covcore.pytracer",
+    "covcore.types",
+    "glob",
+    "hashlib",
+    "random",
+    "shutil",
+    "typing",
+]
+if sys.version_info >= (3, 12):  # before, importlib.util imports it itself
+    NOT_IMPORTED.append("contextlib")
+
+_SCRIPT = """\
+import atexit, sys
+atexit.register(lambda: sys.stderr.write("MODULES " + " ".join(sorted(sys.modules)) + "\\n"))
+from covcore.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(backend.EXTENSION_ERROR is not None, reason="the compiled extension is needed")
+@pytest.mark.parametrize("branch", [[], ["--branch"]])
+def test_run_imports_nothing_it_does_not_need(tmp_path, branch):
+    write(tmp_path / "prog.py", "print('hello')\n")
+    env = clean_env()
+    env.pop("COVCORE_CORE", None)
+    proc = subprocess.run([sys.executable, "-c", _SCRIPT, "run", *branch, "prog.py"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (0, "hello\n")
+    modules = proc.stderr.rpartition("MODULES ")[2].split()
+    assert "covcore.session" in modules
+    assert [name for name in NOT_IMPORTED if name in modules] == []
