@@ -27,7 +27,6 @@ import codecs
 import io
 import os
 import re
-import tokenize
 
 from covcore.errors import NoSource, NotPython
 
@@ -125,17 +124,28 @@ def decode_source(source: bytes, filename: str = "<code>") -> str:
     source = source.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     source = source.replace(b"\f", b" ")
 
-    readline = io.BytesIO(source).readline
-    try:
-        encoding, _ = tokenize.detect_encoding(readline)
-    except SyntaxError as err:
-        head = source[len(codecs.BOM_UTF8):] if source.startswith(codecs.BOM_UTF8) else source
-        declared = any(_COOKIE_RE.match(line) for line in head.split(b"\n", 2)[:2])
-        if declared or not str(err.args[0]).startswith("invalid or missing encoding declaration"):
-            raise _not_python(filename, str(err.args[0]), _cookie_line(source)) from err
-        # No declaration, and bytes that aren't UTF-8 on line 1 or 2: name
-        # the byte and the line, as for such bytes further on.
+    if not source.startswith(codecs.BOM_UTF8) and not any(
+        _COOKIE_RE.match(line) for line in source.split(b"\n", 2)[:2]
+    ):
+        # No BOM and no declaration: UTF-8, as tokenize.detect_encoding() says
+        # (or it complains that line 1 or 2 isn't UTF-8, which decoding below
+        # reports, naming the byte).  tokenize is imported only when needed:
+        # 1 ms of every ``covcore run``, which reads the program's source.
         encoding = "utf-8"
+    else:
+        import tokenize
+
+        readline = io.BytesIO(source).readline
+        try:
+            encoding, _ = tokenize.detect_encoding(readline)
+        except SyntaxError as err:
+            head = source[len(codecs.BOM_UTF8):] if source.startswith(codecs.BOM_UTF8) else source
+            declared = any(_COOKIE_RE.match(line) for line in head.split(b"\n", 2)[:2])
+            if declared or not str(err.args[0]).startswith("invalid or missing encoding declaration"):
+                raise _not_python(filename, str(err.args[0]), _cookie_line(source)) from err
+            # No declaration, and bytes that aren't UTF-8 on line 1 or 2: name
+            # the byte and the line, as for such bytes further on.
+            encoding = "utf-8"
 
     try:
         text = source.decode(encoding)

@@ -28,6 +28,7 @@ NOT_IMPORTED = [
     "hashlib",
     "random",
     "shutil",
+    "tokenize",
     "typing",
 ]
 if sys.version_info >= (3, 12):  # before, importlib.util imports it itself
