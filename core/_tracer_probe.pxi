@@ -113,32 +113,68 @@ cdef object _real_exec = None
 cdef set _instrumented_files = set()
 
 
-def _probe():
-    """Called by a probe: record its line, then turn it into a jump.
+# 3.11 quickens EXTENDED_ARG to EXTENDED_ARG_QUICK (dis.opmap lacks the
+# specialised opcodes; dis._all_opmap has them).
+cdef int _EXTENDED_ARG_QUICK = getattr(dis, "_all_opmap", {}).get("EXTENDED_ARG_QUICK", -2)
+cdef int _LOAD_CONST = dis.opmap["LOAD_CONST"]
+cdef int _POP_TOP_OP = dis.opmap["POP_TOP"]
 
-    Finds the probe from the calling frame: its last instruction is the
-    probe's CALL (or PRECALL, if that was specialised to make the call), a
-    few units after the probe's first unit, PUSH_NULL.
+
+cdef Py_ssize_t _probe_start(PyFrameObject *f, PyObject *code, unsigned char *units, Py_ssize_t n,
+                             Py_ssize_t *end):
+    """The first unit (PUSH_NULL) of the probe calling us from frame `f`, and
+    (in `end`) the unit after its POP_TOP; -1 if this is not a probe.
+
+    The frame's last instruction is the probe's CALL (or PRECALL, had that
+    been specialised to make the call), a few units after its PUSH_NULL.
+    A probe is PUSH_NULL, one or two LOAD_CONSTs (each maybe with
+    EXTENDED_ARGs, which 3.11 quickens to EXTENDED_ARG_QUICK), PRECALL (+1
+    cache unit), CALL (+4) and POP_TOP: its end is 8 units after the PRECALL.
     """
+    cdef Py_ssize_t call = covcore_frame_lasti(f) // 2
+    cdef Py_ssize_t start = -1, k, i
+    cdef int op
+    if units == NULL or call < 2 or call >= n:
+        return -1
+    for k in range(2, 10):
+        if call - k >= 0 and units[2 * (call - k)] == _PUSH_NULL:
+            start = call - k
+            break
+    if start < 0:
+        return -1
+    i = start + 1
+    while i < call:
+        op = units[2 * i]
+        if op != _EXTENDED_ARG and op != _EXTENDED_ARG_QUICK and op != _LOAD_CONST:
+            break
+        i += 1
+    if i + 8 > n or units[2 * (i + 7)] != _POP_TOP_OP:
+        return -1
+    end[0] = i + 8
+    return start
+
+
+cdef inline void _disarm(PyObject *code, unsigned char *units, Py_ssize_t start, Py_ssize_t end):
+    """Turn the probe at `start` into a jump to `end` (remembered for _rearm)."""
+    units[2 * start + 1] = <unsigned char>(end - start - 1)
+    units[2 * start] = <unsigned char>_JUMP_FORWARD
+    _fired.append((<object>code, start))
+
+
+def _probe():
+    """Called by a line probe: record its line, then turn it into a jump."""
     cdef PyFrameObject *f = PyEval_GetFrame()
     cdef PyObject *code
     cdef unsigned char *units
-    cdef Py_ssize_t call, start, k, n
+    cdef Py_ssize_t start, end = 0
     cdef ProbeTracer t = _probe_tracer
     cdef CodeState cs
+    cdef int line
     if f == NULL:
         return None
     code = covcore_frame_code(f)
     units = covcore_code_units(code)
-    n = covcore_code_nunits(code)
-    call = covcore_frame_lasti(f) // 2
-    if units == NULL or call < 2 or call >= n:
-        return None
-    start = -1
-    for k in range(2, 6):
-        if call - k >= 0 and units[2 * (call - k)] == _PUSH_NULL:
-            start = call - k
-            break
+    start = _probe_start(f, code, units, covcore_code_nunits(code), &end)
     if start < 0:
         return None
     # Not measuring: the probe still becomes a jump (so code keeps its speed
@@ -146,11 +182,45 @@ def _probe():
     if t is not None and t.started:
         cs = _lookup(t, code)
         if cs.measured:
-            PySet_Add(cs.file_data, PyCode_Addr2Line(code, <int>(start * 2)))
+            line = PyCode_Addr2Line(code, <int>(start * 2))
+            # (Line probes met by a branch-mode session: "this line ran".)
+            if t.branch:
+                PySet_Add(cs.file_data, (line, line))
+            else:
+                PySet_Add(cs.file_data, line)
             t.active = True
-    units[2 * start + 1] = 10 if units[2 * (start + 1)] == _EXTENDED_ARG else 9
-    units[2 * start] = <unsigned char>_JUMP_FORWARD
-    _fired.append((<object>code, start))
+    _disarm(code, units, start, end)
+    return None
+
+
+def _arc_probe(arc):
+    """Called by an arc probe (branch mode): record `arc`, a (from, to)
+    tuple of line numbers, then turn the probe into a jump."""
+    cdef PyFrameObject *f = PyEval_GetFrame()
+    cdef PyObject *code
+    cdef unsigned char *units
+    cdef Py_ssize_t start, end = 0
+    cdef ProbeTracer t = _probe_tracer
+    cdef CodeState cs
+    if f == NULL:
+        return None
+    code = covcore_frame_code(f)
+    units = covcore_code_units(code)
+    start = _probe_start(f, code, units, covcore_code_nunits(code), &end)
+    if start < 0:
+        return None
+    if t is not None and t.started:
+        cs = _lookup(t, code)
+        if cs.measured:
+            if t.branch:
+                PySet_Add(cs.file_data, arc)
+            else:
+                # (Arc probes met by a line-mode session: both lines ran.)
+                for line in arc:
+                    if line > 0:
+                        PySet_Add(cs.file_data, line)
+            t.active = True
+    _disarm(code, units, start, end)
     return None
 
 
@@ -176,7 +246,7 @@ def _exec_hook(code):
     if not t.measures(filename):
         return code
     try:
-        new = _instrumenter.instrument(code)
+        new = _instrumenter.instrument(code, t.branch)
     except Exception as exc:
         t._warn_once(
             "Couldn't instrument %s for the probe backend (%s: %s); it is not measured"
@@ -189,8 +259,9 @@ def _exec_hook(code):
 
 @cython.final
 cdef class ProbeTracer(_TracerBase):
-    """Python 3.11's fast path (line mode): measured code is instrumented
-    with self-removing probes as it is executed (see :mod:`covcore.probes`).
+    """Python 3.11's fast path: measured code is instrumented with
+    self-removing probes as it is executed (see :mod:`covcore.probes`; in
+    branch mode, arc probes: :mod:`covcore.probearcs`).
 
     One tracer measures every thread.  Code already running when it starts
     is not measured until it is called again (the backend is not chosen when
@@ -205,8 +276,6 @@ cdef class ProbeTracer(_TracerBase):
     def __init__(self, data, should_trace, should_trace_cache, *, branch=False, warn=None):
         if not HAS_PROBES:
             raise CovcoreError("The probe backend needs Python 3.11")
-        if branch:
-            raise CovcoreError("The probe backend measures lines only, not branches")
         self._setup(data, should_trace, should_trace_cache, branch, warn)
         self.warned = set()
 
@@ -233,7 +302,7 @@ cdef class ProbeTracer(_TracerBase):
         _rearm()
         if _instrumenter is None:
             from covcore.probes import Instrumenter
-            _instrumenter = Instrumenter(_probe)
+            _instrumenter = Instrumenter(_probe, _arc_probe)
         import builtins
         if _exec_wrapper is None:
             _real_exec = builtins.exec
@@ -269,7 +338,7 @@ cdef class ProbeTracer(_TracerBase):
 
         try:
             if modules_needing_sweep(measured, _instrumented_files):
-                _instrumenter.sweep(measured)
+                _instrumenter.sweep(measured, self.branch)
         finally:
             if before is not None:
                 seen.intersection_update(before)

@@ -5,10 +5,10 @@ Backends:
 * ``sysmon``: :class:`covcore._tracer.SysMonTracer`, PEP 669 ``sys.monitoring``
   (Python 3.12+, compiled extension; lines, and arcs to be read with
   :func:`covcore.bytecode.resolve_arcs`).
-* ``probe`` (Python 3.11, line mode): :class:`covcore._tracer.ProbeTracer`,
-  measured code objects rewritten with self-removing probes as they are
-  executed (:mod:`covcore.probes`); nothing is traced, so 3.11's adaptive
-  interpreter keeps its speed.
+* ``probe`` (Python 3.11): :class:`covcore._tracer.ProbeTracer`, measured
+  code objects rewritten with self-removing probes as they are executed
+  (:mod:`covcore.probes`; arc probes in branch mode: :mod:`covcore.probearcs`);
+  nothing is traced, so 3.11's adaptive interpreter keeps its speed.
 * ``ctrace``: :class:`covcore._tracer.CTracer`, a C ``PyEval_SetTrace``
   function (compiled extension).
 * ``python``: :class:`covcore.pytracer.PyTracer`, pure-Python ``sys.settrace``.
@@ -16,10 +16,8 @@ Backends:
 Rules of :func:`choose_backend`, in order: the ``COVCORE_CORE`` environment
 variable forces a backend (an unusable choice is a :class:`ConfigError`);
 ``timid`` means ``python``; no extension means ``python``; Python 3.12+ means
-``sysmon`` (lines or branches); Python 3.11 means ``probe`` for lines and
-``ctrace`` for branches (arcs need the trace function: a probe that removes
-itself can't know where execution came from); otherwise (3.10) ``ctrace``.
-``COVCORE_CORE=probe`` with branch coverage uses ``ctrace`` too, saying so.
+``sysmon`` (lines or branches); Python 3.11 means ``probe`` (lines or
+branches); otherwise (3.10) ``ctrace``.
 
 One more rule is applied when measuring starts (:func:`running_measured_frame`):
 probes only reach code executed (or called) after the start, so if a frame of
@@ -139,11 +137,6 @@ def _forced(value: str, branch: bool) -> Backend:
                 f"{ENV_VAR}=probe needs Python 3.11, "
                 f"this is Python {sys.version_info[0]}.{sys.version_info[1]}"
             )
-        if branch:
-            return Backend(
-                "ctrace", tracer_class("ctrace"),
-                f"{ENV_VAR}=probe, but the probe backend records lines only: branch coverage uses ctrace",
-            )
     return Backend(name, tracer_class(name), f"forced by {ENV_VAR}={name}")
 
 
@@ -161,14 +154,10 @@ def choose_backend(timid: bool = False, branch: bool = False) -> Backend:
     if HAS_SYSMON:
         return Backend("sysmon", _ext.SysMonTracer, "sys.monitoring is available (Python 3.12+)")
     if HAS_PROBES:
-        if not branch:
-            return Backend(
-                "probe", _ext.ProbeTracer,
-                "Python 3.11, line coverage: measured code gets self-removing probes, nothing is traced",
-            )
+        what = "arc probes" if branch else "probes"
         return Backend(
-            "ctrace", _ext.CTracer,
-            "Python 3.11, branch coverage: arcs need the trace function (probes record lines only)",
+            "probe", _ext.ProbeTracer,
+            f"Python 3.11: measured code gets self-removing {what}, nothing is traced",
         )
     return Backend("ctrace", _ext.CTracer, "sys.monitoring is not available before Python 3.12")
 
@@ -210,9 +199,10 @@ def main_script_to_come(should_trace: Callable[[str], "str | None"]) -> Optional
 
 
 def for_running_frames(backend: Backend, should_trace: Callable[[str], "str | None"]) -> Backend:
-    """`backend`, or ``ctrace`` if it is ``probe`` and a frame of a measured
-    file is running (see the module docstring)."""
-    if backend.name != "probe" or os.environ.get(ENV_VAR, "").strip():
+    """`backend`, or ``ctrace`` if it is ``probe`` (chosen or forced) and a
+    frame of a measured file is running, or a measured main script is still
+    to come (see the module docstring)."""
+    if backend.name != "probe":
         return backend
     script = main_script_to_come(should_trace)
     if script is not None:

@@ -120,20 +120,29 @@ def encode_locations(positions: List[Position], first_line: int) -> bytes:
 class Instrumenter:
     """Rewrites code objects with probes (see the module docstring).
 
-    :param probe: the callable the probes call (``covcore._tracer._probe``).
+    :param probe: the callable line probes call (``covcore._tracer._probe``).
+    :param arc_probe: the callable arc probes call, branch mode
+        (``covcore._tracer._arc_probe``; see :mod:`covcore.probearcs`).
+
+    Code is rewritten for one mode (the probe callable, its last constant,
+    says which).  Code already rewritten for the other mode is left as it is:
+    its probes then record what they can for the session running it (line
+    probes a self-arc "this line ran", arc probes the lines of their arc).
     """
 
-    def __init__(self, probe: Callable[[], None]) -> None:
+    def __init__(self, probe: Callable[[], None], arc_probe: Callable[[tuple], None]) -> None:
         self.probe = probe
-        #: id(original code) -> (original, instrumented), for the start-up sweep.
-        self.done: Dict[int, Tuple[CodeType, CodeType]] = {}
+        self.arc_probe = arc_probe
+        #: (branch, id(original code)) -> (original, instrumented), for the start-up sweep.
+        self.done: Dict[tuple, tuple] = {}
 
     def is_instrumented(self, code: CodeType) -> bool:
         consts = code.co_consts
-        return bool(consts) and consts[-1] is self.probe
+        return bool(consts) and (consts[-1] is self.probe or consts[-1] is self.arc_probe)
 
-    def instrument(self, code: CodeType) -> CodeType:
-        """`code` with probes, and its nested code objects too.
+    def instrument(self, code: CodeType, branch: bool = False) -> CodeType:
+        """`code` with probes (arc probes if `branch`), and its nested code
+        objects too.
 
         :raises ValueError: the bytecode has a form this rewriter doesn't know
             (the caller then runs the code uninstrumented and warns).
@@ -144,20 +153,21 @@ class Instrumenter:
         nested = False
         for k, c in enumerate(consts):
             if type(c) is CodeType:
-                consts[k] = self.instrument(c)
+                consts[k] = self.instrument(c, branch)
                 nested = True
-        new = self._rewrite(code, consts, nested)
-        return new
+        if branch:
+            from covcore.probearcs import rewrite_arcs
 
-    def _rewrite(self, code: CodeType, consts: list, nested: bool) -> CodeType:
-        from covcore._tracer import rewrite_code  # the compiled rewriter
+            new = rewrite_arcs(code, consts, self.arc_probe)
+        else:
+            from covcore._tracer import rewrite_code  # the compiled rewriter
 
-        new = rewrite_code(code, consts, self.probe)
+            new = rewrite_code(code, consts, self.probe)
         if new is not None:
             return new
         return code.replace(co_consts=tuple(consts)) if nested else code
 
-    def sweep(self, measured: Callable[[str], bool]) -> int:
+    def sweep(self, measured: Callable[[str], bool], branch: bool = False) -> int:
         """Give every existing function of a measured file instrumented code.
 
         Functions already running keep their code (and are not measured until
@@ -170,14 +180,14 @@ class Instrumenter:
             code = obj.__code__
             if self.is_instrumented(code) or not measured(code.co_filename):
                 continue
-            pair = self.done.get(id(code))
+            pair = self.done.get((branch, id(code)))
             if pair is None or pair[0] is not code:
                 try:
-                    new = self.instrument(code)
+                    new = self.instrument(code, branch)
                 except ValueError:
                     continue
                 pair = (code, new)
-                self.done[id(code)] = pair
+                self.done[(branch, id(code))] = pair
             obj.__code__ = pair[1]
             changed += 1
         return changed

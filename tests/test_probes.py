@@ -33,7 +33,7 @@ HERE = Path(__file__).parent
 
 if backend.HAS_PROBES:
     from covcore import probes
-    from covcore._tracer import ProbeTracer, _probe
+    from covcore._tracer import ProbeTracer, _arc_probe, _probe
 
 
 def only(*paths: str):
@@ -93,7 +93,7 @@ def test_instrumented_code_keeps_its_instructions_and_lines():
     # instrumented code is the same instruction stream (jumps to the same
     # instructions), every instruction keeps its position, and exception
     # handlers protect the same instructions.
-    ins = probes.Instrumenter(_probe)
+    ins = probes.Instrumenter(_probe, _arc_probe)
     probes_seen = 0
     for path in _stdlib_sources(150):
         top = compile(path.read_text(encoding="utf-8"), str(path), "exec")
@@ -175,6 +175,55 @@ def test_stdlib_lines_equal_ctrace():
               for f in ctrace if probe[f] != ctrace[f]}
     assert differ == {}
     assert len(ctrace) > 60 and sum(len(v) for v in ctrace.values()) > 5000
+
+
+MEASURE_STDLIB_ARCS = MEASURE_STDLIB.replace("cover_pylib=True,", "cover_pylib=True, branch=True,").replace(
+    "data.lines(f)", "data.arcs(f)")
+
+
+def _branch_view(arcs, source):
+    """What branch reports take from `arcs` (as tests/test_tracer.py's branch_view)."""
+    from coverage.parser import PythonParser
+    from covcore.bytecode import resolve_arcs
+
+    parser = PythonParser(text=source)
+    parser.parse_source()
+    possible = parser.arcs()
+    branch_lines = {line for line, n in parser.exit_counts().items() if n > 1}
+    arcs = resolve_arcs({tuple(a) for a in arcs}, possible)
+    ran = {parser.first_line(line) for arc in arcs for line in arc if line > 0}
+    taken = {arc for arc in arcs if arc in possible and arc[0] in branch_lines}
+    return ran, taken
+
+
+def test_stdlib_branches_equal_ctrace():
+    # Branch mode over the same standard-library run: in every file, the
+    # lines that ran and the arcs taken from branch lines are the same as
+    # ctrace's (arcs into exception handlers and self-arcs may differ: no
+    # report uses them).
+    env = {"COVCORE_CORE": "probe"}
+    results = {}
+    for core in ("probe", "ctrace"):
+        env = clean_env(COVCORE_CORE=core)
+        proc = subprocess.run(
+            [sys.executable, "-c", MEASURE_STDLIB_ARCS, str(HERE / "probe_corpus" / "exercise_stdlib.py")],
+            env=env, capture_output=True, text=True, timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr
+        results[core] = json.loads(proc.stdout.split("@@", 1)[1])
+    probe, ctrace = results["probe"], results["ctrace"]
+    ctrace.pop(threading.__file__, None)   # covcore's own threading.settrace(None), under ctrace only
+    assert sorted(probe) == sorted(ctrace)
+    differ = {}
+    branches = 0
+    for f in ctrace:
+        source = Path(f).read_text(encoding="utf-8")
+        want, got = _branch_view(ctrace[f], source), _branch_view(probe[f], source)
+        branches += len(want[1])
+        if want != got:
+            differ[f] = (sorted(want[0] ^ got[0]), sorted(want[1] - got[1]), sorted(got[1] - want[1]))
+    assert differ == {}
+    assert branches > 1000
 
 
 # -- probe mechanics --------------------------------------------------------
@@ -341,7 +390,7 @@ def test_unknown_bytecode_warns_and_runs_uninstrumented(tmp_path, monkeypatch):
     path = str(tmp_path / "odd.py")
     from covcore import _tracer
 
-    def refuse(self, code):
+    def refuse(self, code, branch=False):
         raise ValueError("jump to 99 is not an instruction in <module>")
 
     monkeypatch.setattr(probes.Instrumenter, "instrument", refuse)
@@ -361,23 +410,14 @@ def test_unknown_bytecode_warns_and_runs_uninstrumented(tmp_path, monkeypatch):
                          "(ValueError: jump to 99 is not an instruction in <module>); it is not measured")]
 
 
-def test_branch_mode_is_refused():
-    with pytest.raises(Exception, match="lines only"):
-        ProbeTracer({}, only("x"), {}, branch=True)
-
-
 # -- choosing the backend ---------------------------------------------------
 
-def test_chosen_for_lines_not_branches(monkeypatch):
+def test_chosen_for_lines_and_branches(monkeypatch):
     monkeypatch.delenv("COVCORE_CORE", raising=False)
-    assert backend.choose_backend().name == "probe"
-    chosen = backend.choose_backend(branch=True)
-    assert (chosen.name, chosen.reason) == (
-        "ctrace", "Python 3.11, branch coverage: arcs need the trace function (probes record lines only)")
-    monkeypatch.setenv("COVCORE_CORE", "probe")
-    chosen = backend.choose_backend(branch=True)
-    assert (chosen.name, chosen.reason) == (
-        "ctrace", "COVCORE_CORE=probe, but the probe backend records lines only: branch coverage uses ctrace")
+    for branch, what in [(False, "probes"), (True, "arc probes")]:
+        chosen = backend.choose_backend(branch=branch)
+        assert (chosen.name, chosen.reason) == (
+            "probe", f"Python 3.11: measured code gets self-removing {what}, nothing is traced")
 
 
 START_INSIDE = """\
@@ -401,10 +441,12 @@ def test_start_inside_measured_code_uses_ctrace(tmp_path):
 
 
 def test_debug_sys_explains_the_choice(tmp_path):
-    res = covcore("debug", "sys", cwd=tmp_path, env=clean_env())
+    env = clean_env()
+    env.pop("COVCORE_CORE", None)
+    res = covcore("debug", "sys", cwd=tmp_path, env=env)
     assert res.rc == 0, res
     assert "tracer_backend: probe" in res.out
-    assert "backend_reason: Python 3.11, line coverage: measured code gets self-removing probes, nothing is traced" in res.out
+    assert "backend_reason: Python 3.11: measured code gets self-removing probes, nothing is traced" in res.out
 
 
 PYTEST_PROJECT = {

@@ -36,8 +36,8 @@ from covcore.pytracer import PyTracer
 BACKENDS = available_backends()
 PYVER = "%d.%d" % sys.version_info[:2]
 
-#: (backend, branch) pairs to run (the probe backend records lines only).
-MODES = [(name, False) for name in BACKENDS] + [(name, True) for name in BACKENDS if name != "probe"]
+#: (backend, branch) pairs to run.
+MODES = [(name, False) for name in BACKENDS] + [(name, True) for name in BACKENDS]
 MODE_IDS = [f"{name}-{'arcs' if branch else 'lines'}" for name, branch in MODES]
 
 needs_ext = pytest.mark.skipif(backend.EXTENSION_ERROR is not None, reason="no compiled extension")
@@ -112,7 +112,7 @@ def assert_recorded(name: str, branch: bool, got: Any, want: Any, source: str) -
     Exactly, except for the sysmon backend's arcs, compared by
     :func:`branch_view`.
     """
-    if name == "sysmon" and branch:
+    if name in ("sysmon", "probe") and branch:
         assert branch_view(got, source) == branch_view(want, source)
     else:
         assert got == want
@@ -1513,7 +1513,11 @@ def test_backends_one_after_another(tmp_path):
             tracer.start()
             exec(code, {})
             tracer.stop()
-            if name == "sysmon" and branch:
+            if name == "probe" and branch:
+                # (3, 3): the loop's test, reached from line 2 and from line 4, says it ran.
+                assert data[path] == {(-1, 1), (1, 6), (6, -1), (-1, 2), (2, 3), (3, 3), (3, 4), (4, 3),
+                                      (3, 5), (5, -1)}
+            elif name == "sysmon" and branch:
                 # A self-arc for each of the 6 lines that ran; arcs into
                 # lines that only one line leads to (entries included);
                 # (4, 3), the loop's jump; (3, 5), the loop's exit, recorded
@@ -1986,9 +1990,9 @@ def test_choose_default(no_env):
 @needs_ext
 def test_choose_branch(no_env):
     chosen = choose_backend(branch=True)
-    assert chosen.name == ("sysmon" if sys.version_info >= (3, 12) else "ctrace")
-    if sys.version_info[:2] != (3, 11):
-        assert chosen == choose_backend(branch=False)
+    assert chosen.name == ("sysmon" if sys.version_info >= (3, 12) else "probe" if sys.version_info >= (3, 11)
+                           else "ctrace")
+    assert chosen.name == choose_backend(branch=False).name
 
 
 def test_choose_timid(no_env):
