@@ -265,6 +265,31 @@ def test_probe_turns_into_a_jump_and_restart_rearms(tmp_path):
         tracer.stop()
 
 
+@pytest.mark.parametrize("branch", [False, True])
+def test_probe_quickened_before_it_runs(tmp_path, branch):
+    # 300 constants: the probes' LOAD_CONSTs need EXTENDED_ARG, which 3.11
+    # quickens (to EXTENDED_ARG_QUICK) once the function is warm, before the
+    # probe on line 3 ever runs; it must still jump to its own end.
+    path = str(tmp_path / "many.py")
+    values = ", ".join(f"{i}.5" for i in range(300))
+    source = f"def f(flag):\n    if flag:\n        x = [{values}]\n        return len(x)\n    return 0\n"
+    data: dict = {}
+    t = ProbeTracer(data, only(path), {}, branch=branch, warn=no_warnings)
+    t.start()
+    try:
+        ns: dict = {}
+        exec(compile(source, path, "exec"), ns)
+        assert [ns["f"](False) for _ in range(50)] == [0] * 50
+        assert ns["f"](True) == 300
+        assert ns["f"](True) == 300
+    finally:
+        t.stop()
+    if branch:
+        assert data[path] >= {(-1, 1), (1, -1), (-1, 2), (2, 3), (2, 5), (3, 4), (4, -1), (5, -1)}
+    else:
+        assert data == {path: {1, 2, 3, 4, 5}}
+
+
 def test_stopped_tracer_records_nothing_and_next_session_records_again(tmp_path):
     path = str(tmp_path / "loop.py")
     data1: dict = {}
