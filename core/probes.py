@@ -44,6 +44,9 @@ table are recomputed for the new layout (by ``covcore._tracer.rewrite_code``,
 in C: it runs for every code object of every measured module) (the probe's units carry the
 location of the instruction they precede), ``co_stacksize`` grows by 2.
 
+In branch mode the probes record arcs instead, and where they go is worked
+out by :mod:`covcore.probearcs`.
+
 Code objects reach the instrumentation in two ways (``ProbeTracer.start()``): every
 ``exec()`` of a code object (``builtins.exec`` is replaced by a C function
 while measuring: imports, ``runpy``, pytest's assertion rewriter and
