@@ -63,17 +63,13 @@ def extensions():
     ext = Extension(
         "covcore._tracer",
         ["core/_tracer.pyx"],
-        depends=["core/_tracer_ctrace.pxi", "core/_tracer_arcs.pxi", "core/_tracer_sysmon.pxi", "core/_tracer_probe.pxi", "core/_tracer_rewrite.pxi"],
+        depends=["core/_tracer_ctrace.pxi", "core/_tracer_arcs.pxi", "core/_tracer_sysmon.pxi", "core/_tracer_probe.pxi", "core/_tracer_rewrite.pxi", "core/_tracer_rewrite_arcs.pxi"],
     )
-    # The branch-mode planner of the 3.11 probe backend, compiled as it is
-    # (plain Python semantics): it runs for every code object of every
-    # measured module.  Without it the .py runs, slower.
-    planner = Extension("covcore.probearcs", ["core/probearcs.py"])
     return cythonize(
         [ext],
         compiler_directives={"language_level": "3", "boundscheck": False, "wraparound": False},
         quiet=True,
-    ) + cythonize([planner], compiler_directives={"language_level": "3"}, quiet=True)
+    )
 
 
 major, minor = sys.version_info[:2]

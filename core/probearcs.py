@@ -1,5 +1,8 @@
 """Branch mode of the probe backend (Python 3.11): where arc probes go.
 
+(The reference implementation, in Python; ``covcore._tracer.rewrite_arcs_c``
+is the same in C, and is what runs.)
+
 A trace function records the arc ``(a, b)`` when line ``b`` fires a line
 event in a frame whose previous line event was ``a`` (``a`` is
 ``-co_firstlineno`` at the start of a call; ``b`` is ``-co_firstlineno`` at a
@@ -110,6 +113,10 @@ def rewrite_arcs(code: CodeType, consts: list, probe) -> "CodeType | None":
     """`code` with arc probes (see the module docstring) and ``consts``
     (nested code objects already replaced) as constants, or None if nothing
     in it gets a probe.
+
+    This is the reference implementation; covcore runs the compiled one,
+    ``covcore._tracer.rewrite_arcs_c``, which tests/test_probes.py checks
+    gives byte-identical code objects.
 
     :raises ValueError: a jump or exception-table entry that doesn't land on
         an instruction.
@@ -250,9 +257,10 @@ def _lay_out(code, consts, probe, starts, ops, args, owns, positions, jump_to, e
         return const_index[key]
 
     arc_consts = {}
-    for arcs in (site_arc, fall_arc, jump_arc):
-        for arc in arcs.values():
-            if arc not in arc_consts:
+    for k in range(n):
+        for arcs in (fall_arc, site_arc, jump_arc):
+            arc = arcs.get(k)
+            if arc is not None and arc not in arc_consts:
                 arc_consts[arc] = const(arc)
     probe_const = len(consts)
     consts.append(probe)            # last: it marks the code as instrumented

@@ -45,7 +45,7 @@ in C: it runs for every code object of every measured module) (the probe's units
 location of the instruction they precede), ``co_stacksize`` grows by 2.
 
 In branch mode the probes record arcs instead, and where they go is worked
-out by :mod:`covcore.probearcs`.
+out by :mod:`covcore.probearcs` (run compiled, as ``covcore._tracer.rewrite_arcs_c``).
 
 Code objects reach the instrumentation in two ways (``ProbeTracer.start()``): every
 ``exec()`` of a code object (``builtins.exec`` is replaced by a C function
@@ -159,9 +159,9 @@ class Instrumenter:
                 consts[k] = self.instrument(c, branch)
                 nested = True
         if branch:
-            from covcore.probearcs import rewrite_arcs
+            from covcore._tracer import rewrite_arcs_c  # covcore.probearcs, compiled
 
-            new = rewrite_arcs(code, consts, self.arc_probe)
+            new = rewrite_arcs_c(code, consts, self.arc_probe)
         else:
             from covcore._tracer import rewrite_code  # the compiled rewriter
 
