@@ -240,6 +240,9 @@ def test_stdlib_branches_equal_ctrace():
     branches = 0
     for f in ctrace:
         source = Path(f).read_text(encoding="utf-8")
+        if not source.strip():   # an empty module (email/mime/__init__.py): no statements, no branches
+            assert {x for a in probe[f] for x in a if x > 0} == {x for a in ctrace[f] for x in a if x > 0} == set()
+            continue
         want, got = _branch_view(ctrace[f], source), _branch_view(probe[f], source)
         branches += len(want[1])
         if want != got:
