@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from cmdhelpers import clean_env, covcore
+from test_tracer import branch_view
 from covcore import backend
 
 pytestmark = pytest.mark.skipif(not backend.HAS_PROBES, reason="the probe backend needs Python 3.11 and the extension")
@@ -203,26 +204,11 @@ MEASURE_STDLIB_ARCS = MEASURE_STDLIB.replace("cover_pylib=True,", "cover_pylib=T
     "data.lines(f)", "data.arcs(f)")
 
 
-def _branch_view(arcs, source):
-    """What branch reports take from `arcs` (as tests/test_tracer.py's branch_view)."""
-    from coverage.parser import PythonParser
-    from covcore.bytecode import resolve_arcs
-
-    parser = PythonParser(text=source)
-    parser.parse_source()
-    possible = parser.arcs()
-    branch_lines = {line for line, n in parser.exit_counts().items() if n > 1}
-    arcs = resolve_arcs({tuple(a) for a in arcs}, possible)
-    ran = {parser.first_line(line) for arc in arcs for line in arc if line > 0}
-    taken = {arc for arc in arcs if arc in possible and arc[0] in branch_lines}
-    return ran, taken
-
-
 def test_stdlib_branches_equal_ctrace():
     # Branch mode over the same standard-library run: in every file, the
-    # lines that ran and the arcs taken from branch lines are the same as
-    # ctrace's (arcs into exception handlers and self-arcs may differ: no
-    # report uses them).
+    # lines that ran and the arcs taken and not taken from branch lines are
+    # the same as ctrace's (arcs into exception handlers and self-arcs may
+    # differ: no report uses them).
     env = {"COVCORE_CORE": "probe"}
     results = {}
     for core in ("probe", "ctrace"):
@@ -243,7 +229,8 @@ def test_stdlib_branches_equal_ctrace():
         if not source.strip():   # an empty module (email/mime/__init__.py): no statements, no branches
             assert {x for a in probe[f] for x in a if x > 0} == {x for a in ctrace[f] for x in a if x > 0} == set()
             continue
-        want, got = _branch_view(ctrace[f], source), _branch_view(probe[f], source)
+        want = branch_view({tuple(a) for a in ctrace[f]}, source)
+        got = branch_view({tuple(a) for a in probe[f]}, source)
         branches += len(want[1])
         if want != got:
             differ[f] = (sorted(want[0] ^ got[0]), sorted(want[1] - got[1]), sorted(got[1] - want[1]))
