@@ -419,3 +419,87 @@ def test_console_script_itself_not_measured(tmp_path):
     assert (proc.returncode, proc.stdout) == (0, "a\n")
     rep = covcore("report", cwd=tmp_path)
     assert [line.split()[0] for line in rep.out.splitlines()[2:-2]] == ["a.py"]
+
+
+# -- `covcore run` without argparse (covcore.runargs) ---------------------------
+
+
+def _run_subparser():
+    from covcore.cliparser import build_parser
+
+    parser = build_parser("run")
+    sub = next(a for a in parser._actions if a.dest == "command")
+    return parser, sub.choices["run"]
+
+
+def test_run_option_table_matches_argparse():
+    from covcore.runargs import RUN_DEFAULTS, RUN_OPTIONS
+
+    parser, run = _run_subparser()
+    table = {}
+    for action in run._actions:
+        if action.dest in ("help", "program"):
+            continue
+        kind = "true" if action.nargs == 0 else ("csv" if action.type is not None else "str")
+        for option in action.option_strings:
+            table[option] = (action.dest, kind)
+    assert table == RUN_OPTIONS
+    assert vars(parser.parse_args(["run"])) == RUN_DEFAULTS
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["prog.py"],
+        ["prog.py", "--branch", "-x", "a=b"],
+        ["--branch", "--source=src,lib", "prog.py", "arg"],
+        ["--source", "src, lib ,", "--omit=*/t/*", "--include", "a*", "-m", "pkg.mod", "-q"],
+        ["-a", "-p", "-L", "--timid", "--context=ctx", "--concurrency", "thread", "prog.py"],
+        ["--rcfile", "my.cfg", "--debug=trace,sys", "--data-file", "out.data", "prog.py"],
+        ["--source=", "--context=", "prog.py"],
+        ["--source=-odd", "prog.py"],
+        ["--branch", "--branch", "--source=a", "--source=b", "prog.py"],
+        ["-", "x"],
+        ["--append", "--module", "--pylib", "--parallel-mode", "m"],
+    ],
+)
+def test_run_args_without_argparse_equal_argparse(argv):
+    from covcore.runargs import parse_run_args
+
+    parser, _ = _run_subparser()
+    fast = parse_run_args(argv)
+    assert fast is not None
+    assert vars(fast) == vars(parser.parse_args(["run", *argv]))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-h"],
+        ["--help"],
+        ["--bra", "prog.py"],              # argparse's abbreviations
+        ["-ap", "prog.py"],                # combined short flags
+        ["-mpkg"],
+        ["--branch=yes", "prog.py"],
+        ["--source", "-x", "prog.py"],     # argparse: "expected one argument"
+        ["--source"],
+        ["--", "prog.py"],
+        ["--unknown", "prog.py"],
+        ["-a=1", "prog.py"],
+    ],
+)
+def test_run_args_left_to_argparse(argv):
+    from covcore.runargs import parse_run_args
+
+    assert parse_run_args(argv) is None
+
+
+def test_run_usage_errors_still_come_from_argparse(tmp_path):
+    write(tmp_path / "prog.py", "print('hi')\n")
+    proc = covcore("run", "--source", "--branch", "prog.py", cwd=tmp_path)
+    assert (proc.rc, proc.err) == (
+        1, "covcore: argument --source: expected one argument (see 'covcore run --help')\n"
+    )
+    proc = covcore("run", "--bra", "prog.py", cwd=tmp_path)
+    assert (proc.rc, proc.out) == (0, "hi\n")
