@@ -10,7 +10,6 @@ message naming the file, the section and the option.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Iterable, Mapping
 
@@ -19,6 +18,7 @@ from .errors import ConfigError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
     import configparser
+    import re
     from typing import Any
 
 #: Files that other tools share: only sections marked as ours count in them.
@@ -62,15 +62,13 @@ def in_file(section: str, option: str, filename: str) -> Where:
 
 # The same forms as coverage.py: $WORD, ${WORD}, ${WORD?} (strict),
 # ${WORD-default}, and $$ for a dollar sign.  Anything else stays as it is.
-_DOLLAR_RE = re.compile(
-    r"""(?x)
+_DOLLAR_RX = r"""(?x)
     \$ (?:
         (?P<dollar> \$ )
       | (?P<word1> \w+ )
       | \{ (?P<word2> \w+ ) (?: (?P<strict> \? ) | -(?P<defval> [^}]* ) )? \}
     )
     """
-)
 
 
 def substitute_variables(text: str, where: Where) -> str:
@@ -83,6 +81,10 @@ def substitute_variables(text: str, where: Where) -> str:
     :raises ConfigError: for ``${VAR?}`` when ``VAR`` is not set.
     """
 
+    if "$" not in text:
+        return text
+    import re  # only here: `covcore run` without a config file needs no regex
+
     def replace(match: re.Match[str]) -> str:
         if match["dollar"]:
             return "$"
@@ -93,7 +95,7 @@ def substitute_variables(text: str, where: Where) -> str:
             raise where.error(f"environment variable {word} is not set")
         return match["defval"] or ""
 
-    return _DOLLAR_RE.sub(replace, text)
+    return re.sub(_DOLLAR_RX, replace, text)
 
 
 def expand(value: Any, where: Where) -> Any:
@@ -176,6 +178,8 @@ def convert(
 
 def check_regexes(values: list[str], where: Where) -> list[str]:
     """Strip regexes, drop blank ones, and check that each one compiles."""
+    import re
+
     regexes = []
     for value in values:
         value = value.strip()
@@ -304,10 +308,22 @@ def _tomllib() -> Any:
     return tomllib
 
 
-def load(filename: str) -> ConfigFile | None:
+def _may_have_our_sections(text: str) -> bool:
+    """Can `text`, a shared file's content, hold a covcore or coverage.py
+    section?  Not without one of those names (or a TOML escape that could
+    spell it in a quoted key)."""
+    return "covcore" in text or "coverage" in text or "\\u" in text or "\\U" in text
+
+
+def load(filename: str, searching: bool = False) -> ConfigFile | None:
     """Parse `filename` (TOML if it ends with ``.toml``, else INI).
 
-    Returns None if the file cannot be opened.
+    Returns None if the file cannot be opened.  With `searching` (the file
+    was not named by the user but found by looking for config files), a
+    shared file (setup.cfg, tox.ini, pyproject.toml) that can't hold our
+    sections is not parsed: it is another tool's, and only our sections of it
+    would be used.  That spares every ``covcore run`` in a project with a
+    ``pyproject.toml`` importing ``tomllib`` (6 ms).
 
     :raises ConfigError: if the file is not valid UTF-8, INI or TOML.
     """
@@ -325,7 +341,10 @@ def load(filename: str) -> ConfigFile | None:
             f"can't decode byte 0x{raw[err.start]:02x} as utf-8: {err.reason}"
         ) from err
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if os.path.splitext(filename)[1] == ".toml":
+    is_toml = os.path.splitext(filename)[1] == ".toml"
+    if searching and os.path.basename(filename) in SHARED_FILES and not _may_have_our_sections(text):
+        return ConfigFile(filename, {}, is_toml=is_toml)
+    if is_toml:
         tomllib = _tomllib()
         try:
             return ConfigFile(filename, tomllib.loads(text), is_toml=True)

@@ -412,14 +412,14 @@ class CovcoreConfig:
         loaded: dict[str, ConfigFile | None] = {}
         for filename, tools in _SEARCH:
             if filename not in loaded:
-                loaded[filename] = self._load(filename)
+                loaded[filename] = self._load(filename, searching=True)
             cfile = loaded[filename]
             if cfile is not None and self._use_file(cfile, tools, warn):
                 return
 
-    def _load(self, filename: str) -> ConfigFile | None:
+    def _load(self, filename: str, searching: bool = False) -> ConfigFile | None:
         self.config_files_attempted.append(os.path.abspath(filename))
-        cfile = _configfiles.load(filename)
+        cfile = _configfiles.load(filename, searching)
         if cfile is not None:
             self.config_files_read.append(cfile.path)
         return cfile

@@ -1078,7 +1078,7 @@ def test_plugin_sections(monkeypatch, warned):
         ),
         (
             "setup.cfg",
-            "branch = 1\n",
+            "branch = 1\n[coverage:run]\n",
             "Couldn't read config file 'setup.cfg': line 1: 'branch = 1' comes before any [section] header",
         ),
         (
@@ -1105,6 +1105,29 @@ def test_malformed_files(filename, text, message):
         read_config()
     assert str(exc_info.value) == message
     assert "\n" not in str(exc_info.value)
+
+
+@pytest.mark.parametrize(
+    "filename, text",
+    [
+        ("setup.cfg", "branch = 1\n[metadata]\n"),
+        ("tox.ini", "[tox]\nenvlist\n"),
+        ("pyproject.toml", "[tool.black]\nline-length = \n"),
+    ],
+)
+def test_shared_file_not_mentioning_us_is_not_parsed(filename, text):
+    # Another tool's file: even a syntax error in it is that tool's business.
+    write(filename, text)
+    write(".coveragerc", "[run]\nbranch = true\n")
+    config = read_config()
+    assert (config.branch, config.config_file) == (True, abspath(".coveragerc"))
+    assert abspath(filename) in config.config_files_read
+
+
+def test_shared_file_mentioning_us_is_parsed():
+    # The names may appear anywhere; a TOML escape could spell them in a quoted key.
+    write("pyproject.toml", '[tool."\\u0063ovcore".run]\nbranch = true\n')
+    assert read_config().branch is True
 
 
 def test_malformed_explicit_file():
