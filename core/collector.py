@@ -8,7 +8,7 @@ which threads, and where recorded data goes.
 from __future__ import annotations
 
 import sys
-import threading
+from _thread import allocate_lock, get_ident
 
 from covcore.backend import Backend
 from covcore.data import CoverageData
@@ -38,7 +38,7 @@ class Collector:
         self.should_trace_cache: dict[str, str | None] = {}
         self.tracers: list[Tracer] = []
         self._thread_tracers: dict[int, Tracer] = {}
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         self.started = False
 
     def _new_tracer(self) -> Tracer:
@@ -47,7 +47,7 @@ class Collector:
         )
         with self._lock:
             self.tracers.append(tracer)
-            self._thread_tracers[threading.get_ident()] = tracer
+            self._thread_tracers[get_ident()] = tracer
         tracer.start()
         return tracer
 
@@ -66,6 +66,10 @@ class Collector:
         if self.backend.tracer_class.process_wide:
             self._new_tracer()
         else:
+            # Only here: sys.monitoring measures every thread by itself, and
+            # threading (with functools, collections) is 3 ms of a start.
+            import threading
+
             threading.settrace(self._installation_trace)
             self._new_tracer()
 
@@ -75,6 +79,8 @@ class Collector:
             return
         self.started = False
         if not self.backend.tracer_class.process_wide:
+            import threading
+
             threading.settrace(None)  # type: ignore[arg-type]
         with self._lock:
             tracers = list(self.tracers)

@@ -12,13 +12,13 @@ anywhere in the tree.
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 from covcore.errors import ConfigError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
+    import re
     from typing import Iterable
 
 _CANONICAL_CACHE: dict[str, str] = {}
@@ -99,6 +99,8 @@ def glob_to_regex(pattern: str) -> str:
     pattern = pattern.replace("\\", "/")
     if "/" not in pattern:
         pattern = "**/" + pattern
+    import re  # only here: a `covcore run` without --include/--omit needs no regex
+
     if not _GLOB_TOKENS:
         _GLOB_TOKENS[:] = [(re.compile(rx), sub) for rx, sub in _GLOB_TOKEN_SOURCES]
     out = []
@@ -137,6 +139,8 @@ class GlobMatcher:
             prepped.append(pat)
             if not pat.startswith(("*", "?")):
                 prepped.append(abs_file(pat))
+        import re
+
         flags = re.IGNORECASE if os.path.normcase("A") == "a" else 0
         rx = "|".join(f"(?:{glob_to_regex(p)})" for p in prepped) or r"(?!)"
         self._re = re.compile(rf"(?:{rx})\Z", flags)

@@ -26,23 +26,40 @@ from __future__ import annotations
 import codecs
 import io
 import os
-import re
 
 from covcore.errors import NoSource, NotPython
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from re import Pattern
 
 __all__ = ["read_source", "read_source_bytes", "decode_source", "zip_location"]
 
 #: Archive extensions whose members Python can import (as coverage.py knows them).
 ZIP_EXTENSIONS = (".zip", ".whl", ".egg", ".pex", ".par")
 
-# PEP 263: the coding cookie is a comment on line 1 or 2.
-_COOKIE_RE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
+# PEP 263: the coding cookie is a comment on line 1 or 2.  Compiled on first
+# use: ``re`` is not imported by ``covcore run`` otherwise.
+_COOKIE_RE: list[Pattern[bytes]] = []
+
+
+def _is_cookie(line: bytes) -> bool:
+    """Is `line` a PEP 263 coding declaration?"""
+    if b"coding" not in line:
+        return False
+    if not _COOKIE_RE:
+        import re
+
+        _COOKIE_RE.append(re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+"))
+    return _COOKIE_RE[0].match(line) is not None
 
 
 def _path_sep(path: str) -> str:
     """The separator `path` uses (the first slash or backslash in it)."""
-    match = re.search(r"[\\/]", path)
-    return match[0] if match else os.sep
+    for char in path:
+        if char in "\\/":
+            return char
+    return os.sep
 
 
 def zip_location(filename: str) -> tuple[str, str] | None:
@@ -104,7 +121,7 @@ def _cookie_line(source: bytes) -> int:
     """The line (1 or 2) holding the coding declaration, for error messages."""
     lines = source.split(b"\n", 2)
     for lineno, line in enumerate(lines[:2], start=1):
-        if _COOKIE_RE.match(line):
+        if _is_cookie(line):
             return lineno
     return 1
 
@@ -125,7 +142,7 @@ def decode_source(source: bytes, filename: str = "<code>") -> str:
     source = source.replace(b"\f", b" ")
 
     if not source.startswith(codecs.BOM_UTF8) and not any(
-        _COOKIE_RE.match(line) for line in source.split(b"\n", 2)[:2]
+        _is_cookie(line) for line in source.split(b"\n", 2)[:2]
     ):
         # No BOM and no declaration: UTF-8, as tokenize.detect_encoding() says
         # (or it complains that line 1 or 2 isn't UTF-8, which decoding below
@@ -140,7 +157,7 @@ def decode_source(source: bytes, filename: str = "<code>") -> str:
             encoding, _ = tokenize.detect_encoding(readline)
         except SyntaxError as err:
             head = source[len(codecs.BOM_UTF8):] if source.startswith(codecs.BOM_UTF8) else source
-            declared = any(_COOKIE_RE.match(line) for line in head.split(b"\n", 2)[:2])
+            declared = any(_is_cookie(line) for line in head.split(b"\n", 2)[:2])
             if declared or not str(err.args[0]).startswith("invalid or missing encoding declaration"):
                 raise _not_python(filename, str(err.args[0]), _cookie_line(source)) from err
             # No declaration, and bytes that aren't UTF-8 on line 1 or 2: name

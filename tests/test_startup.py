@@ -19,16 +19,22 @@ from cmdhelpers import clean_env, write
 from covcore import backend
 
 NOT_IMPORTED = [
+    "argparse",
     "ast",
     "configparser",
     "covcore.parser",
     "covcore.pytracer",
     "covcore.types",
+    "enum",
+    "gettext",
     "glob",
     "hashlib",
     "random",
+    "re",
     "shutil",
+    "signal",
     "tokenize",
+    "tomllib",
     "typing",
 ]
 if sys.version_info >= (3, 12):  # before, importlib.util imports it itself
@@ -46,6 +52,8 @@ sys.exit(main(sys.argv[1:]))
 @pytest.mark.parametrize("branch", [[], ["--branch"]])
 def test_run_imports_nothing_it_does_not_need(tmp_path, branch):
     write(tmp_path / "prog.py", "print('hello')\n")
+    # Another tool's configuration: not even parsed.
+    write(tmp_path / "pyproject.toml", "[tool.black]\nline-length = 100\n")
     env = clean_env()
     env.pop("COVCORE_CORE", None)
     proc = subprocess.run([sys.executable, "-c", _SCRIPT, "run", *branch, "prog.py"], cwd=tmp_path, env=env,
@@ -59,3 +67,20 @@ def test_run_imports_nothing_it_does_not_need(tmp_path, branch):
     plain = subprocess.run([sys.executable, "-c", "import sys; print(' '.join(sys.modules))"], cwd=tmp_path,
                            env=env, capture_output=True, text=True, timeout=60).stdout.split()
     assert [name for name in NOT_IMPORTED if name in modules and name not in plain] == []
+
+
+def test_scheme_site_dirs_are_sysconfigs():
+    # covcore.selection expands the install schemes itself (faster): the same
+    # directories as sysconfig.get_paths(scheme) gives.
+    import sysconfig
+
+    from covcore.selection import _scheme_site_dirs
+
+    expected = set()
+    for scheme in sysconfig.get_scheme_names():
+        try:
+            paths = sysconfig.get_paths(scheme)
+        except (KeyError, ValueError):
+            continue
+        expected.update(paths[name] for name in ("purelib", "platlib") if paths.get(name))
+    assert _scheme_site_dirs() == expected
