@@ -62,7 +62,7 @@ from libc.string cimport memset
 from libc.stdint cimport uint64_t, uint32_t
 from libc.limits cimport INT_MIN
 
-import dis
+import opcode as _opcode
 import sys
 from types import FrameType as _FrameType
 
@@ -235,9 +235,12 @@ cdef extern from *:
 cdef long _epoch = 1
 
 # Opcodes used to tell a real call/return of a generator from a resume/yield.
-cdef int _RESUME = dis.opmap.get("RESUME", -1)
-cdef int _YIELD_VALUE = dis.opmap.get("YIELD_VALUE", -1)
-cdef int _YIELD_FROM = dis.opmap.get("YIELD_FROM", -1)
+# (opcode, not dis: dis imports collections, io and more, 1 ms of every start)
+cdef int _RESUME = _opcode.opmap.get("RESUME", -1)
+# Python 3.11+ code objects have the location table of Objects/locations.md.
+cdef bint _LINETABLE_311 = sys.version_info >= (3, 11)
+cdef int _YIELD_VALUE = _opcode.opmap.get("YIELD_VALUE", -1)
+cdef int _YIELD_FROM = _opcode.opmap.get("YIELD_FROM", -1)
 # On a yield, f_lasti is the YIELD_VALUE (whose next instruction is a RESUME)
 # except on 3.13, where it is already the RESUME.
 cdef bint _LASTI_IS_YIELD = sys.version_info[:2] != (3, 13)
@@ -366,6 +369,80 @@ cdef class CodeState:
         return "<CodeState measured=%r left=%d epoch=%d>" % (self.measured, self.left, self.epoch)
 
 
+cdef inline Py_ssize_t _read_varint(const unsigned char *t, Py_ssize_t k, Py_ssize_t n, int *out):
+    """A varint of the 3.11+ location table at t[k] (6-bit chunks, low first;
+    0x40: another chunk follows): *out, and the index after it."""
+    cdef unsigned int value = 0
+    cdef int shift = 0
+    cdef unsigned char byte
+    while k < n:
+        byte = t[k]
+        k += 1
+        value |= <unsigned int>(byte & 63) << shift
+        shift += 6
+        if not (byte & 64) or shift > 30:
+            break
+    out[0] = <int>value
+    return k
+
+
+cdef int _table_lines(CodeState cs, object code, Py_ssize_t prefix_end) except -1:
+    """_compute_lines() for Python 3.11+, reading ``co_linetable`` (the
+    location table of CPython's Objects/locations.md) directly: the lines of
+    the entries that end after `prefix_end` (a byte offset).  The same lines
+    as co_lines() gives, without a tuple per entry: 1 us per code object
+    instead of 5, which every measured code object pays on 3.12+."""
+    cdef bytes table_obj = code.co_linetable
+    cdef const unsigned char *t = table_obj
+    cdef Py_ssize_t n = len(table_obj)
+    cdef Py_ssize_t k, entry_end
+    cdef int pass_, kind, delta, line, lo = 0, hi = -1, nl
+    cdef Py_ssize_t offset
+    cdef bint found = False
+    for pass_ in range(2):
+        k = 0
+        offset = 0
+        line = code.co_firstlineno
+        while k < n:
+            kind = (t[k] >> 3) & 15
+            entry_end = offset + ((t[k] & 7) + 1) * 2
+            delta = 0
+            if kind == 13 or kind == 14:
+                _read_varint(t, k + 1, n, &delta)
+                delta = -(delta >> 1) if (delta & 1) else (delta >> 1)
+            elif 10 <= kind <= 12:
+                delta = kind - 10
+            line += delta
+            if kind != 15 and entry_end > prefix_end:
+                if pass_ == 0:
+                    if not found:
+                        lo = hi = line
+                        found = True
+                    elif line < lo:
+                        lo = line
+                    elif line > hi:
+                        hi = line
+                elif cs.seen[line - lo] == 2:
+                    cs.seen[line - lo] = 0
+                    cs.left += 1
+            offset = entry_end
+            k += 1
+            while k < n and not (t[k] & 128):
+                k += 1
+        if pass_ == 0:
+            if not found or lo < 0 or hi - lo > 1000000:
+                return 0
+            nl = hi - lo + 1
+            cs.seen = <unsigned char *>PyMem_Malloc(nl)
+            if cs.seen == NULL:
+                raise MemoryError()
+            memset(cs.seen, 2, nl)
+            cs.base = lo
+            cs.nlines = nl
+            cs.left = 0
+    return 0
+
+
 cdef int _compute_lines(CodeState cs, object code) except -1:
     """Fill cs's line bitmap from code.co_lines()."""
     cdef bytes co = code.co_code
@@ -383,6 +460,8 @@ cdef int _compute_lines(CodeState cs, object code) except -1:
                 prefix_end = i + 2
                 break
             i += 2
+    if _LINETABLE_311:
+        return _table_lines(cs, code, prefix_end)
     lines = set()
     for start, end, lineno in code.co_lines():
         if lineno is None:
@@ -408,6 +487,18 @@ cdef int _compute_lines(CodeState cs, object code) except -1:
     cs.nlines = nl
     cs.left = len(lines)
     return 0
+
+
+def countable_lines(code):
+    """The lines of `code` (a code object) that line mode counts before it
+    calls the code object complete, as a sorted list of 1-based line numbers:
+    those of ``code.co_lines()`` outside the prologue up to the first
+    ``RESUME``.  For tests."""
+    cdef CodeState cs = CodeState.__new__(CodeState)
+    _compute_lines(cs, code)
+    if cs.seen == NULL:
+        return []
+    return [cs.base + i for i in range(cs.nlines) if cs.seen[i] == 0]
 
 
 # -- shared tracer machinery ------------------------------------------------

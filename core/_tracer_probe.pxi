@@ -96,9 +96,9 @@ cdef extern from *:
 #: True when this build can run the probe backend (Python 3.11).
 HAS_PROBES = bool(COVCORE_HAS_PROBES)
 
-cdef int _PUSH_NULL = dis.opmap.get("PUSH_NULL", -1)
-cdef int _EXTENDED_ARG = dis.opmap["EXTENDED_ARG"]
-cdef int _JUMP_FORWARD = dis.opmap["JUMP_FORWARD"]
+cdef int _PUSH_NULL = _opcode.opmap.get("PUSH_NULL", -1)
+cdef int _EXTENDED_ARG = _opcode.opmap["EXTENDED_ARG"]
+cdef int _JUMP_FORWARD = _opcode.opmap.get("JUMP_FORWARD", -1)
 
 # The probe tracer now measuring (at most one per process), or None.
 cdef ProbeTracer _probe_tracer = None
@@ -113,11 +113,19 @@ cdef object _real_exec = None
 cdef set _instrumented_files = set()
 
 
-# 3.11 quickens EXTENDED_ARG to EXTENDED_ARG_QUICK (dis.opmap lacks the
-# specialised opcodes; dis._all_opmap has them).
-cdef int _EXTENDED_ARG_QUICK = getattr(dis, "_all_opmap", {}).get("EXTENDED_ARG_QUICK", -2)
-cdef int _LOAD_CONST = dis.opmap["LOAD_CONST"]
-cdef int _POP_TOP_OP = dis.opmap["POP_TOP"]
+# 3.11 quickens EXTENDED_ARG to EXTENDED_ARG_QUICK (opcode.opmap lacks the
+# specialised opcodes; dis._all_opmap has them: dis is imported for it on
+# 3.11 only, where the probe backend runs).
+cdef int _EXTENDED_ARG_QUICK = _extended_arg_quick()
+cdef int _LOAD_CONST = _opcode.opmap["LOAD_CONST"]
+cdef int _POP_TOP_OP = _opcode.opmap["POP_TOP"]
+
+
+cdef int _extended_arg_quick():
+    if sys.version_info[:2] != (3, 11):
+        return -2
+    import dis
+    return getattr(dis, "_all_opmap", {}).get("EXTENDED_ARG_QUICK", -2)
 
 
 cdef Py_ssize_t _probe_start(PyFrameObject *f, PyObject *code, unsigned char *units, Py_ssize_t n,
