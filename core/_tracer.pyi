@@ -1,7 +1,7 @@
 """Type stub for covcore._tracer, the compiled tracers (see _tracer.pyx)."""
 
-from types import FrameType
-from typing import Any, ClassVar, Dict, Optional
+from types import CodeType, FrameType
+from typing import Any, ClassVar, Dict, List, Optional
 
 from covcore.types import TShouldTrace, TTraceData, TWarn
 
@@ -59,3 +59,5 @@ class SysMonTracer:
     def activity(self) -> bool: ...
     def reset_activity(self) -> None: ...
     def event_counts(self) -> Dict[str, int]: ...
+
+def countable_lines(code: CodeType) -> List[int]: ...

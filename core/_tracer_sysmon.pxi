@@ -121,6 +121,7 @@ cdef class SysMonTracer(_TracerBase):
     cdef int _ev_local_arcs     # LINE | JUMP | PY_RETURN
     cdef int _ev_branch
     cdef dict _local_codes      # id(code) -> code with local events set by us
+    cdef dict _completed        # id(code) -> code whose events went off once complete (line mode)
     cdef dict _adopted          # id(frame) -> frame running at start() (branch)
     cdef dict _crumbs           # thread id -> (id(code), LINE offset) of its last crumb JUMP
     cdef object _cb_start
@@ -148,6 +149,7 @@ cdef class SysMonTracer(_TracerBase):
         self._ev_local_arcs = ev.LINE | ev.JUMP | ev.PY_RETURN
         self._ev_branch = ev.BRANCH
         self._local_codes = {}
+        self._completed = {}
         self._adopted = {}
         self._crumbs = {}
         self._cb_start = self._py_start
@@ -201,13 +203,34 @@ cdef class SysMonTracer(_TracerBase):
                     _add_arcs(cs, arcs)
         return self._disable
 
-    def _line(self, code, line):
-        """LINE (line mode; local, measured code only): record, then DISABLE."""
+    def _line(self, code, int line):
+        """LINE (line mode; local, measured code only): record, then DISABLE.
+
+        Once every line of the code object was recorded, its local events are
+        removed altogether: a code object keeps running 3-5% slower (3.12,
+        3.13; generators most) while it has local events, even when each of
+        its locations was DISABLEd."""
         cdef CodeState cs = _lookup(self, <PyObject *>code)
+        cdef int idx
         self.n_line += 1
         if cs.measured:
             PySet_Add(cs.file_data, line)
             self.active = True
+            if cs.left != -2:
+                if cs.seen == NULL:
+                    _compute_lines(cs, code)
+                    if cs.seen == NULL:
+                        cs.left = -2    # no line table to complete
+                        return self._disable
+                idx = line - cs.base
+                if <unsigned int>idx < <unsigned int>cs.nlines and cs.seen[idx] == 0:
+                    cs.seen[idx] = 1
+                    cs.left -= 1
+                    if cs.left == 0:
+                        cs.left = -2
+                        self._set_local_events(self.tool_id, code, 0)
+                        self._completed[id(code)] = code
+                        return None
         return self._disable
 
     def _line_arcs(self, code, int line):
@@ -367,6 +390,7 @@ cdef class SysMonTracer(_TracerBase):
         self.tool_id = tool_id
         _epoch += 1
         self._local_codes = {}
+        self._completed = {}
         self._adopted = {}
         self.started = True
         events = mon.events
@@ -423,6 +447,7 @@ cdef class SysMonTracer(_TracerBase):
                 mon.free_tool_id(tool_id)
         finally:
             self._local_codes = {}
+            self._completed = {}
             self._adopted = {}
             self._crumbs = {}
             self.tool_id = -1
@@ -445,7 +470,22 @@ cdef class SysMonTracer(_TracerBase):
     def restart(self):
         """Record every line (arc) again from now on, into the current data sets."""
         global _epoch
+        cdef CodeState cs
         _epoch += 1
+        if self._completed:
+            # Code whose events went off when it was complete gets them back
+            # at its next PY_START or PY_RESUME (restart_events re-arms
+            # those); frames running it now, in any thread, need them now.
+            for frame in sys._current_frames().values():
+                while frame is not None:
+                    code = frame.f_code
+                    if id(code) in self._completed:
+                        cs = _lookup(self, <PyObject *>code)
+                        if cs.measured and cs.local_epoch != _epoch:
+                            cs.local_epoch = _epoch
+                            self._enable_code(code, cs)
+                    frame = frame.f_back
+            self._completed = {}
         _sysmon.restart_events()
 
     def event_counts(self):
