@@ -3,8 +3,11 @@
 # documents the algorithm, and this follows it step by step, with the same
 # names, so the two read side by side.  tests/test_bytecode.py checks that
 # both give equal CodeMaps for every code object of the standard library.
-# Included by _tracer.pyx before _tracer_sysmon.pxi, whose _build_code_map()
-# runs this once per measured code object in branch mode.
+# This file has the graph, the current lines, trails and the per-line table
+# of destinations; _tracer_bytecode_map.pxi (included right after it) the
+# decisions and the CodeMap.  Both come before _tracer_sysmon.pxi, whose
+# _build_code_map() runs the analysis once per code object measured in
+# branch mode.
 #
 # Per instruction k (in bytecode order) the arrays of _BcCode hold what the
 # reference's _Graph holds in lists; "None" and "several lines" (_MANY) of
@@ -150,6 +153,8 @@ cdef inline long long _bc_line_delta(const unsigned char *t, Py_ssize_t n, Py_ss
         return 0
     b = t[i]
     val = b & 63
+    # (Stops at 30 bits, where CPython's unsigned int would overflow: no
+    # real line delta comes near.)
     while b & 64 and i + 1 < n and shift < 24:
         i += 1
         b = t[i]
