@@ -3,12 +3,16 @@
 from types import CodeType, FrameType
 from typing import Any, ClassVar, Dict, List, Optional
 
+from covcore.bytecode import CodeMap
 from covcore.types import TShouldTrace, TTraceData, TWarn
 
 #: True when f_trace_lines is written straight into frame structs.
 DIRECT_FRAME_ACCESS: bool
 #: True when per-code-object state hangs on code objects (code extra slot).
 CODE_EXTRA: bool
+
+def analyze_c(code: CodeType) -> CodeMap:
+    """covcore.bytecode.analyze(code), compiled (Python 3.12 and 3.13)."""
 
 class CodeState:
     """What a tracer knows about one code object (opaque)."""

@@ -661,6 +661,8 @@ cdef void _frames_lines_on(object frames):
 
 include "_tracer_ctrace.pxi"
 include "_tracer_arcs.pxi"
+include "_tracer_bytecode.pxi"
+include "_tracer_bytecode_map.pxi"
 include "_tracer_sysmon.pxi"
 include "_tracer_probe.pxi"
 include "_tracer_rewrite.pxi"

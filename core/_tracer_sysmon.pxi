@@ -9,9 +9,10 @@
 #   object; measured code gets local LINE, JUMP, PY_RETURN, and BRANCH only if
 #   one of its conditional jumps needs it.  PY_UNWIND is global and can't be
 #   disabled: its callback is a code-extra read for unmeasured code.
-# * Per code object, once: covcore.bytecode.analyze() says what each event
-#   location records (kept in the CodeState as dicts, and C arrays for BRANCH,
-#   the only event that may fire repeatedly).
+# * Per code object, once: covcore.bytecode.analyze() (run compiled, as
+#   analyze_c() of _tracer_bytecode*.pxi) says what each event location
+#   records (kept in the CodeState as dicts, and C arrays for BRANCH, the
+#   only event that may fire repeatedly).
 # * LINE (offset from the frame) records the self-arc (line, line), the arc
 #   into the line when only one line can lead there, and claims; DISABLE.
 # * BRANCH records the arc of the direction taken; DISABLE once every
@@ -28,8 +29,6 @@
 #   recorded for them before it.
 # * What is recorded must be read with covcore.bytecode.resolve_arcs().
 
-from covcore.bytecode import analyze as _analyze, CodeMap as _CodeMap
-
 cdef object _sysmon = getattr(sys, "monitoring", None)
 
 
@@ -38,7 +37,7 @@ cdef int _build_code_map(_TracerBase t, CodeState cs, object code) except -1:
     cdef Py_ssize_t n, i, k
     cdef BranchLoc *b
     try:
-        cm = _analyze(code)
+        cm = _bc_analyze(code)
     except Exception as exc:
         # Never expected; measure the code's lines and returns at least.
         if t.warn is not None:
@@ -48,11 +47,12 @@ cdef int _build_code_map(_TracerBase t, CodeState cs, object code) except -1:
                 % (code.co_name, code.co_filename, code.co_firstlineno, type(exc).__name__, exc),
                 "trace-changed",
             )
-        cm = _CodeMap()
+        cm = _bc_codemap_class()()
         cm.first_line = code.co_firstlineno
     if cs.cmap is not None:
-        # Another thread ran while analyze() did (it is Python code) and
-        # finished first: its result stands.
+        # Another thread ran while the analysis did (it makes Python objects,
+        # and a garbage collection can run Python code) and finished first:
+        # its result stands.
         return 0
     n = len(code.co_code) // 2
     cs.line_records = cm.line_records

@@ -7,12 +7,15 @@ from __future__ import annotations
 import dis
 import os
 import sys
+import sysconfig
 import textwrap
 import types
+import warnings
+from pathlib import Path
 
 import pytest
 
-from covcore import bytecode
+from covcore import backend, bytecode
 from covcore.bytecode import CodeMap, analyze, resolve_arcs
 
 needs_sysmon = pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring is 3.12+")
@@ -277,6 +280,185 @@ def test_analyze_whole_modules():
                 assert dest0 != dest1
                 assert 0 <= need <= 3
             assert all(arcs[0][0] == arcs[0][1] for arcs in cm.line_records.values())
+
+
+# -- analyze_c: the compiled analysis equals the reference ---------------------
+
+needs_analyze_c = pytest.mark.skipif(
+    sys.version_info < (3, 12) or backend.EXTENSION_ERROR is not None,
+    reason="analyze_c is the compiled extension's, for sys.monitoring (3.12+)",
+)
+
+
+def _all_codes(code: types.CodeType):
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _all_codes(const)
+
+
+def _compared(cm: CodeMap, field: str):
+    value = getattr(cm, field)
+    # Dicts in their order too: the sysmon tracer copies them as they come.
+    return list(value.items()) if isinstance(value, dict) else value
+
+
+def _differing_fields(code: types.CodeType) -> list:
+    from covcore._tracer import analyze_c
+
+    ref = analyze(code)
+    got = analyze_c(code)
+    assert type(got) is CodeMap
+    return [f for f in CodeMap.__slots__ if _compared(got, f) != _compared(ref, f)]
+
+
+TRICKY = [
+    '''
+    def matcher(x):
+        match x:
+            case [1, *rest] if rest:
+                return rest
+            case {"k": v} | {"j": v}:
+                return v
+            case Point(x=0, y=yy) as p:
+                return p
+            case str() | bytes():
+                pass
+            case _:
+                return None
+        return 1
+    ''',
+    '''
+    def groups():
+        try:
+            f()
+        except* ValueError as eg:
+            g(eg)
+        except* (TypeError, KeyError):
+            h()
+        else:
+            i()
+        finally:
+            j()
+        try:
+            return k()
+        except Exception:
+            if m():
+                raise
+            return 2
+        finally:
+            n()
+    ''',
+    '''
+    async def agen(src, lock):
+        async with lock, other() as o:
+            async for item in src:
+                if item:
+                    yield item
+                else:
+                    continue
+            else:
+                await o.done()
+        async for a in src:
+            break
+
+    async def acoro(src):
+        async with lock() as a, lock() as b:
+            pass
+        return [b async for b in src if await b]
+    ''',
+    '''
+    def delegating(it):
+        x = yield from it
+        while x:
+            x = yield x
+            if x is None:
+                break
+        else:
+            yield from (y for y in it if y)
+        return x
+    ''',
+    '''
+    def comprehensions(rows):
+        grid = [[c for c in row if c] for row in rows if row]
+        flat = {c: [d for d in grid if d != c] for r in grid for c in r}
+        total = sum(x * y for x in flat for y in (lambda z: z)(x) if x if y)
+        return grid, flat, total
+    ''',
+    '''
+    def loops(n):
+        i = 0
+        while i < n:
+            i += 1
+            if i == 3:
+                continue
+            if i == 7:
+                break
+        else:
+            i = -1
+        for j in range(n):
+            pass
+        else:
+            j = None
+        while True:
+            if n: break
+        return i, j
+    ''',
+    '''
+    import functools
+    key = lambda x: x if x else (lambda: 0)()
+    @functools.lru_cache(maxsize=None)
+    @(lambda f: f)
+    def decorated(a, b=lambda: 1, *, c=[i for i in range(3)]):
+        return a and b or c
+    class K(Base, metaclass=M):
+        @property
+        def p(self): return self._p if self else None
+        @staticmethod
+        def s(): yield
+    ''',
+]
+
+
+@needs_analyze_c
+@pytest.mark.parametrize("source", TRICKY, ids=["match", "try-star-finally", "async", "yield-from",
+                                                 "comprehensions", "while-else", "lambdas-decorators"])
+def test_analyze_c_equals_reference_on_tricky_code(source):
+    top = compile(textwrap.dedent(source), "tricky.py", "exec")
+    for code in _all_codes(top):
+        assert _differing_fields(code) == [], (code.co_name, code.co_firstlineno)
+
+
+@needs_analyze_c
+def test_analyze_c_equals_reference_over_stdlib():
+    # Every code object of the running Python's standard library (its test
+    # suite and IDLE left out, for time): the compiled analysis gives the
+    # reference's CodeMap, every field equal (dicts in the same order too).
+    root = Path(sysconfig.get_paths()["stdlib"])
+    count = 0
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root)
+        if rel.parts[0] in ("test", "idlelib", "site-packages", "dist-packages"):
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                top = compile(path.read_bytes(), str(path), "exec")
+        except (SyntaxError, ValueError, UnicodeDecodeError):
+            continue
+        for code in _all_codes(top):
+            differ = _differing_fields(code)
+            assert differ == [], f"{rel}: {code.co_qualname} (line {code.co_firstlineno}) differs in {differ}"
+            count += 1
+    assert count > 10000
+
+
+@needs_analyze_c
+def test_analyze_c_wants_a_code_object():
+    from covcore._tracer import analyze_c
+
+    with pytest.raises(TypeError):
+        analyze_c(lambda: 0)
 
 
 def test_module_imports_everywhere():

@@ -1,0 +1,314 @@
+# analyze_c(): covcore.bytecode.analyze() in C -- the decisions, and the
+# CodeMap (the graph, the current lines, trails and the per-line table of
+# destinations are in _tracer_bytecode.pxi, included just before this).  The
+# steps and names follow analyze(), and the result's dicts are filled in the
+# reference's order, so that even their iteration order is the same.
+
+
+def analyze_c(code):
+    """covcore.bytecode.analyze(), in C: what each sys.monitoring event of
+    `code` records in branch mode.
+
+    `code`: a code object of Python 3.12 or 3.13 (the running Python's).
+
+    Returns a covcore.bytecode.CodeMap equal, field by field, to what
+    ``covcore.bytecode.analyze(code)`` returns (the same dict keys in the
+    same order, the same tuples).
+
+    Raises TypeError if `code` is not a code object, ValueError if its
+    exception table is truncated, MemoryError.
+    """
+    return _bc_analyze(code)
+
+
+cdef object _bc_analyze(object code):
+    if not PyCode_Check(code):
+        raise TypeError("analyze_c() needs a code object, not %s" % type(code).__name__)
+    cdef bytes cob = code.co_code
+    cdef Py_ssize_t nunits = len(cob) // 2
+    cdef Py_ssize_t per = nunits + 2
+    cdef unsigned int tsize = 8
+    while tsize < 2 * per:
+        tsize *= 2
+    # Arrays per instruction (or per code unit) unless said otherwise.
+    cdef int *mem = <int *>PyMem_Malloc(sizeof(int) * per * 28)
+    cdef long long *lmem = <long long *>PyMem_Malloc(sizeof(long long) * per * 4)
+    cdef char *cmem = <char *>PyMem_Malloc(per * 3)
+    cdef _BcTrail *trails = <_BcTrail *>PyMem_Malloc(sizeof(_BcTrail) * per * 4)
+    cdef _BcOut *outs = <_BcOut *>PyMem_Malloc(sizeof(_BcOut) * tsize)
+    if mem == NULL or lmem == NULL or cmem == NULL or trails == NULL or outs == NULL:
+        PyMem_Free(mem)
+        PyMem_Free(lmem)
+        PyMem_Free(cmem)
+        PyMem_Free(trails)
+        PyMem_Free(outs)
+        raise MemoryError()
+    cdef _BcCode g
+    g.offs = mem
+    g.ops = mem + per
+    g.lines = mem + 2 * per
+    g.s0 = mem + 3 * per
+    g.s1 = mem + 4 * per
+    g.nsucc = mem + 5 * per
+    g.handler = mem + 6 * per
+    g.seen = mem + 7 * per
+    g.args = lmem
+    g.at = lmem + per
+    g.src = lmem + 2 * per
+    g.crumb = lmem + 3 * per
+    g.marked = cmem
+    cdef char *handler_target = cmem + per
+    cdef char *queued = cmem + 2 * per
+    cdef int *index_of = mem + 8 * per          # by code unit
+    cdef int *unit_line = mem + 9 * per         # by code unit
+    cdef int *jump_target = mem + 10 * per
+    cdef int *work = mem + 11 * per
+    cdef int *order = mem + 12 * per            # the LINE locations, in `sources`' order
+    cdef int *pstart = mem + 13 * per           # preds[x] is psrc[pstart[x]:pstart[x + 1]]
+    cdef int *pfill = mem + 14 * per
+    cdef int *cj_x = mem + 15 * per             # crumb_jumps[j] (-1: none)
+    cdef int *cj_order = mem + 16 * per         # crumb_jumps' keys, in order
+    cdef int *run_x = mem + 17 * per            # 2 * per: the LINE each run starts at
+    cdef int *pe_x = mem + 19 * per             # 3 * per: preds' edges y -> x as made
+    cdef int *pe_y = mem + 22 * per             # 3 * per: (-1 for an exception edge)
+    cdef int *psrc = mem + 25 * per             # 3 * per
+    cdef _BcTrail *runs = trails                # 2 * per: (x, ln, trail(x, nx, ln))
+    cdef _BcTrail *btrails = trails + 2 * per   # 2 * per: branch_trails, [2 * b + direction]
+    cdef unsigned int mask = tsize - 1
+    cdef int count, k, x, y, j, m, i, e, nsrc = 0, npe = 0, ncj = 0, nrun = 0, nj, fl, ln
+    cdef int nx[3]
+    cdef long long cur, plain, lv
+    cdef bint resume, ok
+    cdef _BcTrail *t
+    try:
+        g.first = code.co_firstlineno
+        g.stamp = 0
+        for i in range(per):
+            index_of[i] = -1
+            unit_line[i] = -1
+            g.handler[i] = -1
+            g.seen[i] = 0
+            cj_x[i] = -1
+            pstart[i] = 0
+            g.at[i] = _BC_NONE
+            g.src[i] = _BC_NONE
+            g.crumb[i] = _BC_NONE
+        memset(cmem, 0, per * 3)
+        for i in range(tsize):
+            outs[i].key = _BC_NONE
+        _bc_graph(&g, code, index_of, unit_line, jump_target, handler_target)
+        count = g.count
+        _bc_current_lines(&g, work, queued)
+
+        # Where LINE fires, and from which current line(s) and instructions.
+        for y in range(count):
+            cur = g.at[y]
+            if cur == _BC_NONE:
+                continue
+            ln = g.lines[y]
+            resume = g.ops[y] == _bc_RESUME
+            if resume and g.args[y] != 0 and ln >= 0:
+                cur = ln
+            m = _bc_all_succ(&g, y, nx)
+            for j in range(m):
+                x = nx[j]
+                if g.marked[x] and (resume or g.lines[x] != ln):
+                    if g.src[x] == _BC_NONE:
+                        g.src[x] = cur
+                        order[nsrc] = x
+                        nsrc += 1
+                    elif g.src[x] != cur:
+                        g.src[x] = _BC_MANY
+                    pe_x[npe] = x
+                    pe_y[npe] = y if x == g.s0[y] or x == g.s1[y] else -1
+                    npe += 1
+        for e in range(npe):
+            pstart[pe_x[e] + 1] += 1
+        for x in range(count):
+            pstart[x + 1] += pstart[x]
+            pfill[x] = pstart[x]
+        for e in range(npe):
+            psrc[pfill[pe_x[e]]] = pe_y[e]
+            pfill[pe_x[e]] += 1
+
+        # Crumb lines.
+        for i in range(nsrc):
+            x = order[i]
+            if g.src[x] != _BC_MANY:
+                continue
+            plain = _BC_NONE
+            nj = 0
+            ok = True
+            for e in range(pstart[x], pstart[x + 1]):
+                y = psrc[e]
+                lv = _bc_at_line(&g, y) if y >= 0 else _BC_NONE
+                if lv == _BC_NONE:
+                    ok = False
+                    break
+                fl = _bc_flags[g.ops[y]]
+                if fl & _BC_JUMP_EVENT:
+                    nj += 1
+                elif fl & _BC_BRANCH_EVENT and (plain == _BC_NONE or plain == lv):
+                    plain = lv
+                else:
+                    ok = False
+                    break
+            if ok and plain != _BC_NONE and nj and plain != g.lines[x]:
+                g.crumb[x] = plain
+                for e in range(pstart[x], pstart[x + 1]):
+                    y = psrc[e]
+                    if _bc_flags[g.ops[y]] & _BC_JUMP_EVENT:
+                        if cj_x[y] < 0:
+                            cj_order[ncj] = y
+                            ncj += 1
+                        cj_x[y] = x
+
+        # The run that each LINE starts; the destinations of lines.  (Every
+        # line is in the table first, for _bc_nested_lines().)
+        lv = _BC_NONE
+        for k in range(count):
+            if g.lines[k] >= 0 and g.lines[k] != lv:
+                lv = g.lines[k]
+                _bc_out(outs, mask, lv, True)
+        for i in range(nsrc):
+            x = order[i]
+            if _bc_flags[g.ops[x]] & _BC_BRANCH_EVENT:
+                continue
+            ln = g.lines[x]
+            for j in range(g.nsucc[x]):
+                t = &runs[nrun]
+                _bc_trail(&g, x, g.s1[x] if j else g.s0[x], ln, t)
+                run_x[nrun] = x
+                nrun += 1
+                if _bc_has_arc(t):
+                    _bc_add_out(outs, mask, ln, t.b)
+        for k in range(count):
+            if _bc_flags[g.ops[k]] & _BC_BRANCH_EVENT and g.at[k] != _BC_NONE and g.nsucc[k] == 2:
+                cur = _bc_at_line(&g, k)
+                for j in range(2):
+                    t = &btrails[2 * k + j]
+                    if cur != _BC_NONE:
+                        _bc_trail(&g, k, g.s1[k] if j else g.s0[k], cur, t)
+                        if _bc_has_arc(t):
+                            _bc_add_out(outs, mask, cur, t.b)
+                    else:
+                        t.kind = _BC_T_NONE
+                        t.end = g.s1[k] if j else g.s0[k]
+                        t.jump_known = False
+        _bc_nested_lines(code, outs, mask)
+        return _bc_codemap(&g, code, nunits, order, nsrc, runs, run_x, nrun, btrails, cj_x, cj_order, ncj,
+                           outs, mask)
+    finally:
+        PyMem_Free(mem)
+        PyMem_Free(lmem)
+        PyMem_Free(cmem)
+        PyMem_Free(trails)
+        PyMem_Free(outs)
+
+
+cdef inline bint _bc_claims(_BcCode *g, _BcTrail *t, long long ln, _BcOut *outs, unsigned int mask):
+    """Is the arc of trail t, from line ln, a claim?"""
+    return (_bc_has_arc(t) and t.a != t.b and _bc_branchy(outs, mask, ln)
+            and not _bc_recorded_elsewhere(g, t, True, ln))
+
+
+cdef object _bc_codemap(_BcCode *g, object code, Py_ssize_t nunits, int *order, int nsrc,
+                        _BcTrail *runs, int *run_x, int nrun, _BcTrail *btrails, int *cj_x, int *cj_order,
+                        int ncj, _BcOut *outs, unsigned int mask):
+    """The CodeMap, from the analysis."""
+    cdef int count = g.count, i, x, k, r = 0, need, j, end, fl
+    cdef long long ln, s, cur
+    cdef bint ok
+    cdef int n_claims = 0
+    cdef dict line_records = {}, branches = {}, jumps = {}, returns = {}, resumes = {}
+    cdef dict crumb_lines = {}, crumb_jumps = {}
+    cdef set yield_resumes = set()
+    cdef list records, units
+    cdef _BcTrail *t
+    cdef _BcTrail trail
+    cdef object pl, arc0 = None, arc1 = None, arc
+    # LINE: the self-arc, the inferred incoming arc, the claims.
+    for i in range(nsrc):
+        x = order[i]
+        ln = g.lines[x]
+        pl = ln
+        s = g.src[x]
+        records = [(pl, pl)]
+        if s != _BC_MANY and s != ln:
+            records.append((s, pl))
+        while r < nrun and run_x[r] == x:
+            if _bc_claims(g, &runs[r], ln, outs, mask):
+                records.append((runs[r].a, runs[r].b))
+                n_claims += 1
+            r += 1
+        line_records[g.offs[x]] = tuple(records)
+    # BRANCH locations.
+    for k in range(count):
+        if _bc_flags[g.ops[k]] & _BC_BRANCH_EVENT and g.at[k] != _BC_NONE and g.nsucc[k] == 2:
+            cur = _bc_at_line(g, k)
+            need = 0
+            for j in range(2):
+                t = &btrails[2 * k + j]
+                ok = _bc_has_arc(t) and t.a != t.b
+                arc = (t.a, t.b) if ok else None
+                if j:
+                    arc1 = arc
+                else:
+                    arc0 = arc
+                if cur != _BC_NONE and not _bc_recorded_elsewhere(g, t, ok, cur):
+                    need |= 1 << j
+            branches[g.offs[k]] = (g.offs[g.s0[k]], arc0, g.offs[g.s1[k]], arc1, need)
+    # JUMP and PY_RETURN locations; resume points of generators.
+    for k in range(count):
+        if g.at[k] == _BC_NONE:
+            continue
+        fl = _bc_flags[g.ops[k]]
+        if fl & _BC_JUMP_EVENT:
+            cur = _bc_at_line(g, k)
+            arc = None
+            if cur != _BC_NONE and g.nsucc[k]:
+                _bc_trail(g, k, g.s0[k], cur, &trail)
+                if _bc_has_arc(&trail) and trail.a != trail.b:
+                    arc = (trail.a, trail.b)
+            jumps[g.offs[k]] = arc
+        elif fl & _BC_RETURN:
+            cur = _bc_at_line(g, k)
+            returns[g.offs[k]] = (cur, -g.first) if cur != _BC_NONE else None
+        elif g.ops[k] == _bc_RESUME and g.args[k] != 0:
+            yield_resumes.add(g.offs[k])
+            ln = g.lines[k]
+            if ln < 0 or not g.nsucc[k]:
+                continue
+            _bc_trail(g, k, g.s0[k], ln, &trail)
+            if _bc_claims(g, &trail, ln, outs, mask):
+                resumes[g.offs[k]] = ((trail.a, trail.b),)
+                n_claims += 1
+    for i in range(nsrc):
+        x = order[i]
+        if g.crumb[x] != _BC_NONE:
+            crumb_lines[g.offs[x]] = (g.crumb[x], g.lines[x])
+    for i in range(ncj):
+        crumb_jumps[g.offs[cj_order[i]]] = g.offs[cj_x[cj_order[i]]]
+    # (An exception can leave the frame "at" any code unit of an instruction,
+    # its inline caches included.)
+    units = [0] * nunits
+    for k in range(count):
+        ln = g.at[k]
+        if ln != _BC_NONE and ln > 0:
+            pl = ln
+            end = g.offs[k + 1] >> 1 if k + 1 < count else <int>nunits
+            for j in range(g.offs[k] >> 1, end):
+                units[j] = pl
+    cm = _bc_codemap_class().__new__(_bc_codemap_class())
+    cm.first_line = g.first
+    cm.line_records = line_records
+    cm.branches = branches
+    cm.jumps = jumps
+    cm.returns = returns
+    cm.resumes = resumes
+    cm.unwind_lines = units
+    cm.yield_resumes = yield_resumes
+    cm.crumb_lines = crumb_lines
+    cm.crumb_jumps = crumb_jumps
+    cm.n_claims = n_claims
+    return cm
