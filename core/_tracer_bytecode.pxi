@@ -43,7 +43,7 @@ cdef unsigned char _bc_flags[256]
 
 
 cdef int _bc_op(str name):
-    cdef int op = dis.opmap.get(name, -1)
+    cdef int op = _opcode.opmap.get(name, -1)
     return op if 0 <= op < 256 else -1
 
 
@@ -66,10 +66,10 @@ cdef void _bc_init_tables() except *:
     memset(_bc_ncaches, 0, 256)
     memset(_bc_flags, 0, 256)
     # As bytecode._cache_counts(): a list by opcode on 3.12, a dict by name on 3.13.
-    entries = getattr(dis, "_inline_cache_entries", None)
+    entries = getattr(_opcode, "_inline_cache_entries", None)
     if isinstance(entries, dict):
         for name, n in entries.items():
-            op = dis.opmap.get(name, -1) if isinstance(name, str) else name
+            op = _opcode.opmap.get(name, -1) if isinstance(name, str) else name
             if 0 <= op < 256 and n:
                 _bc_ncaches[op] = n
     elif entries is not None:

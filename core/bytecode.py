@@ -53,7 +53,7 @@ apart.  ``PY_UNWIND`` can't be disabled.
 
 from __future__ import annotations
 
-import dis
+import opcode  # (not dis: dis imports collections, io and more at start-up)
 import sys
 from types import CodeType
 
@@ -67,15 +67,15 @@ PYVERSION = sys.version_info[:2]
 
 
 def _op(name: str) -> int:
-    return dis.opmap.get(name, -1)
+    return opcode.opmap.get(name, -1)
 
 
 def _cache_counts() -> List[int]:
     counts = [0] * 256
-    entries = getattr(dis, "_inline_cache_entries", None)
+    entries = getattr(opcode, "_inline_cache_entries", None)
     if isinstance(entries, dict):  # 3.13: opname -> count
         for name, n in entries.items():
-            op = dis.opmap.get(name, -1) if isinstance(name, str) else name
+            op = opcode.opmap.get(name, -1) if isinstance(name, str) else name
             if 0 <= op < 256 and n:
                 counts[op] = n
     elif entries is not None:  # 3.12: a list indexed by opcode

@@ -39,6 +39,8 @@ NOT_IMPORTED = [
 ]
 if sys.version_info >= (3, 12):  # before, importlib.util imports it itself
     NOT_IMPORTED.append("contextlib")
+if sys.version_info >= (3, 12):  # 3.11's probe backend reads bytecode with it
+    NOT_IMPORTED.append("dis")
 
 _SCRIPT = """\
 import atexit, sys
