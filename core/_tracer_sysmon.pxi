@@ -131,7 +131,7 @@ cdef class SysMonTracer(_TracerBase):
     cdef object _cb_return
     cdef object _cb_unwind
     # How many callbacks of each kind ran (see event_counts()).
-    cdef long n_start, n_line, n_branch, n_jump, n_return, n_unwind
+    cdef long n_start, n_line, n_branch, n_jump, n_return, n_unwind, n_complete
 
     def __init__(self, data, should_trace, should_trace_cache, *, branch=False, warn=None):
         if _sysmon is None:
@@ -228,6 +228,7 @@ cdef class SysMonTracer(_TracerBase):
                     cs.left -= 1
                     if cs.left == 0:
                         cs.left = -2
+                        self.n_complete += 1
                         self._set_local_events(self.tool_id, code, 0)
                         self._completed[id(code)] = code
                         return None
@@ -499,4 +500,5 @@ cdef class SysMonTracer(_TracerBase):
             "jump": self.n_jump,
             "return": self.n_return,
             "unwind": self.n_unwind,
+            "complete": self.n_complete,
         }
