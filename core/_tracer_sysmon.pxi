@@ -228,6 +228,9 @@ cdef class SysMonTracer(_TracerBase):
                     cs.left -= 1
                     if cs.left == 0:
                         cs.left = -2
+                        if _sysmon.get_tool(self.tool_id) != "covcore":
+                            # The program freed our tool id (stop() warns).
+                            return None
                         self.n_complete += 1
                         self._set_local_events(self.tool_id, code, 0)
                         self._completed[id(code)] = code
