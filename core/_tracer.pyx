@@ -396,7 +396,7 @@ cdef int _table_lines(CodeState cs, object code, Py_ssize_t prefix_end) except -
     cdef const unsigned char *t = table_obj
     cdef Py_ssize_t n = len(table_obj)
     cdef Py_ssize_t k, entry_end
-    cdef int pass_, kind, delta, line, lo = 0, hi = -1, nl
+    cdef int pass_, kind, delta, line, lo = 0, hi = -1
     cdef Py_ssize_t offset
     cdef bint found = False
     for pass_ in range(2):
@@ -430,17 +430,24 @@ cdef int _table_lines(CodeState cs, object code, Py_ssize_t prefix_end) except -
             while k < n and not (t[k] & 128):
                 k += 1
         if pass_ == 0:
-            if not found or lo < 0 or hi - lo > 1000000:
+            if not found or not _alloc_seen(cs, lo, hi):
                 return 0
-            nl = hi - lo + 1
-            cs.seen = <unsigned char *>PyMem_Malloc(nl)
-            if cs.seen == NULL:
-                raise MemoryError()
-            memset(cs.seen, 2, nl)
-            cs.base = lo
-            cs.nlines = nl
-            cs.left = 0
     return 0
+
+
+cdef bint _alloc_seen(CodeState cs, int lo, int hi) except -1:
+    """Give cs a bitmap for lines lo..hi, none of them countable yet (left
+    0); False (and none) for lines that make no sense."""
+    if lo < 0 or hi - lo > 1000000:
+        return False
+    cs.seen = <unsigned char *>PyMem_Malloc(hi - lo + 1)
+    if cs.seen == NULL:
+        raise MemoryError()
+    memset(cs.seen, 2, hi - lo + 1)
+    cs.base = lo
+    cs.nlines = hi - lo + 1
+    cs.left = 0
+    return True
 
 
 cdef int _compute_lines(CodeState cs, object code) except -1:
@@ -450,7 +457,7 @@ cdef int _compute_lines(CodeState cs, object code) except -1:
     cdef Py_ssize_t n = len(co)
     cdef Py_ssize_t i = 0
     cdef Py_ssize_t prefix_end = -1
-    cdef int lo, hi, nl, line
+    cdef int line
     # Instructions up to the first RESUME (3.11+: RETURN_GENERATOR, MAKE_CELL,
     # COPY_FREE_VARS, RESUME...) never produce a line event: lines only found
     # there would keep the code object from ever being complete.
@@ -469,22 +476,11 @@ cdef int _compute_lines(CodeState cs, object code) except -1:
         if prefix_end >= 0 and end <= prefix_end:
             continue
         lines.add(lineno)
-    if not lines:
+    if not lines or not _alloc_seen(cs, min(lines), max(lines)):
         return 0
-    lo = min(lines)
-    hi = max(lines)
-    if lo < 0 or hi - lo > 1000000:
-        return 0
-    nl = hi - lo + 1
-    cs.seen = <unsigned char *>PyMem_Malloc(nl)
-    if cs.seen == NULL:
-        raise MemoryError()
-    memset(cs.seen, 2, nl)
     for lineno in lines:
         line = lineno
-        cs.seen[line - lo] = 0
-    cs.base = lo
-    cs.nlines = nl
+        cs.seen[line - cs.base] = 0
     cs.left = len(lines)
     return 0
 
