@@ -176,6 +176,26 @@ cdef class SysMonTracer(_TracerBase):
         self._local_codes[id(code)] = code
         return 0
 
+    cdef int _enable_running_frames(self, dict only, bint adopt) except -1:
+        """Turn on the local events of the measured code that every thread's
+        frames are running (only code whose id is in `only`, unless None);
+        with `adopt`, remember those frames as already running (branch mode's
+        start())."""
+        cdef CodeState cs
+        for frame in sys._current_frames().values():
+            while frame is not None:
+                code = frame.f_code
+                if only is None or id(code) in only:
+                    cs = _lookup(self, <PyObject *>code)
+                    if cs.measured:
+                        if cs.local_epoch != _epoch:
+                            cs.local_epoch = _epoch
+                            self._enable_code(code, cs)
+                        if adopt:
+                            self._adopted[id(frame)] = frame
+                frame = frame.f_back
+        return 0
+
     cdef inline bint _adopted_frame(self, bint forget):
         """Is the running frame one that was already running at start()?"""
         cdef PyFrameObject *frame = PyEval_GetFrame()
@@ -402,17 +422,7 @@ cdef class SysMonTracer(_TracerBase):
             # Frames already running (in every thread) never give a PY_START:
             # turn their line events on now.  Done before our callbacks are
             # registered, so should_trace's own code is not looked at.
-            for frame in sys._current_frames().values():
-                while frame is not None:
-                    code = frame.f_code
-                    cs = _lookup(self, <PyObject *>code)
-                    if cs.measured:
-                        if cs.local_epoch != _epoch:
-                            cs.local_epoch = _epoch
-                            self._enable_code(code, cs)
-                        if self.branch:
-                            self._adopted[id(frame)] = frame
-                    frame = frame.f_back
+            self._enable_running_frames(None, self.branch)
             mon.register_callback(tool_id, events.PY_START, self._cb_start)
             mon.register_callback(tool_id, events.PY_RESUME, self._cb_start)
             mon.register_callback(tool_id, events.LINE, self._cb_line)
@@ -474,21 +484,12 @@ cdef class SysMonTracer(_TracerBase):
     def restart(self):
         """Record every line (arc) again from now on, into the current data sets."""
         global _epoch
-        cdef CodeState cs
         _epoch += 1
         if self._completed:
             # Code whose events went off when it was complete gets them back
             # at its next PY_START or PY_RESUME (restart_events re-arms
             # those); frames running it now, in any thread, need them now.
-            for frame in sys._current_frames().values():
-                while frame is not None:
-                    code = frame.f_code
-                    if id(code) in self._completed:
-                        cs = _lookup(self, <PyObject *>code)
-                        if cs.measured and cs.local_epoch != _epoch:
-                            cs.local_epoch = _epoch
-                            self._enable_code(code, cs)
-                    frame = frame.f_back
+            self._enable_running_frames(self._completed, False)
             self._completed = {}
         _sysmon.restart_events()
 

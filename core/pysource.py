@@ -29,29 +29,23 @@ import os
 
 from covcore.errors import NoSource, NotPython
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
-if TYPE_CHECKING:
-    from re import Pattern
-
 __all__ = ["read_source", "read_source_bytes", "decode_source", "zip_location"]
 
 #: Archive extensions whose members Python can import (as coverage.py knows them).
 ZIP_EXTENSIONS = (".zip", ".whl", ".egg", ".pex", ".par")
 
-# PEP 263: the coding cookie is a comment on line 1 or 2.  Compiled on first
-# use: ``re`` is not imported by ``covcore run`` otherwise.
-_COOKIE_RE: list[Pattern[bytes]] = []
+# PEP 263: the coding cookie is a comment on line 1 or 2.
+_COOKIE = rb"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+"
 
 
 def _is_cookie(line: bytes) -> bool:
-    """Is `line` a PEP 263 coding declaration?"""
+    """Is `line` a PEP 263 coding declaration?  (``re`` is imported only for
+    a line that may be one: ``covcore run`` needs no regex otherwise.)"""
     if b"coding" not in line:
         return False
-    if not _COOKIE_RE:
-        import re
+    import re
 
-        _COOKIE_RE.append(re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+"))
-    return _COOKIE_RE[0].match(line) is not None
+    return re.match(_COOKIE, line) is not None
 
 
 def _path_sep(path: str) -> str:
