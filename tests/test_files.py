@@ -72,6 +72,31 @@ def test_canonical_filename(tmp_path, monkeypatch):
     assert canonical_filename(str(link)) == abs_file(str(tmp_path / "m.py"))
 
 
+@pytest.mark.skipif(os.name == "nt", reason="posix links")
+def test_abs_file_equals_realpath(tmp_path, monkeypatch):
+    """abs_file resolves each directory once and then only the last
+    component: the result must be os.path.realpath's for linked directories,
+    linked files, links to links, '..' after a link, relative and missing names."""
+    real = tmp_path / "real"
+    (real / "sub").mkdir(parents=True)
+    (real / "sub" / "m.py").write_text("")
+    (real / "other.py").write_text("")
+    (tmp_path / "dirlink").symlink_to(real)
+    (real / "sub" / "filelink.py").symlink_to(real / "other.py")
+    (real / "sub" / "chain.py").symlink_to(real / "sub" / "filelink.py")
+    (real / "sub" / "uplink").symlink_to(real / "sub" / "..")
+    (tmp_path / "dangling.py").symlink_to(tmp_path / "nowhere.py")
+    monkeypatch.chdir(tmp_path / "dirlink" / "sub")
+    names = [
+        "dirlink/sub/m.py", "dirlink/sub/filelink.py", "dirlink/sub/chain.py",
+        "dirlink/sub/../other.py", "dirlink/sub/uplink/other.py", "dirlink/sub/uplink/sub/m.py",
+        "dirlink/missing/x.py", "dangling.py", "dirlink//sub/./m.py", "dirlink/sub/",
+    ]
+    cases = [str(tmp_path / name) for name in names] + ["m.py", "../other.py", "./chain.py", ".."]
+    for name in cases * 2:  # twice: the second time through the directory cache
+        assert abs_file(name) == os.path.realpath(name), name
+
+
 def test_relative_filename(tmp_path):
     assert relative_filename(str(tmp_path / "a" / "b.py"), str(tmp_path)) == os.path.join("a", "b.py")
     assert relative_filename("/elsewhere/b.py", str(tmp_path)) == "/elsewhere/b.py"
