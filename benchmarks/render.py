@@ -18,10 +18,11 @@ def fmt_cell(cell: Cell, base: Cell, is_base: bool) -> str:
     m = cell.median()
     if m is None:
         return "-"
+    value = "%.3gG" % (m / 1e9) if results.METRIC == "instructions" else "%.2fs" % m
     if is_base:
-        return "%.2fs" % m
+        return value
     r = ratio(cell, base)
-    return "%.2fs %s" % (m, "%.2fx" % r if r is not None else "?")
+    return "%s %s" % (value, "%.2fx" % r if r is not None else "?")
 
 
 
@@ -71,12 +72,12 @@ def render(res: PyResults, markdown: bool) -> str:
     if env.covcore_hash and "covcore" in env.tool_versions:
         tools = tools.replace("covcore %s" % env.tool_versions["covcore"], "covcore %s (source "
                               "%s)" % (env.tool_versions["covcore"], env.covcore_hash[:8]))
-    metric = "wall" if results.METRIC == "wall" else "CPU (user+sys)"
+    metric = results.metric_label()
     if res.mode == "smoke":
-        title = ("Python %s: smoke run, one run of each on tiny inputs (%s seconds; "
+        title = ("Python %s: smoke run, one run of each on tiny inputs (%s; "
                  "not a measurement)" % (env.version_str, metric))
     else:
-        title = "Python %s: median of %d runs (%s seconds) and ratio to plain python" % (
+        title = "Python %s: median of %d runs (%s) and ratio to plain python" % (
             env.version_str, res.repeat, metric)
     if markdown:
         out.append("#### " + title)
@@ -252,9 +253,9 @@ def render_combined(all_results: list, markdown: bool) -> str:
     """The one table over every Python measured: each workload's ratio to plain python
     under covcore (the backend it chooses by default), coverage.py and slipcover, in line
     and branch mode, and the peak-RSS ratio of each (line mode)."""
-    metric = "wall" if results.METRIC == "wall" else "CPU (user+sys)"
+    metric = results.metric_label()
     smoke = any(r.mode == "smoke" for r in all_results)
-    title = ("All Pythons: ratio to plain python (%s time%s), covcore with its default "
+    title = ("All Pythons: ratio to plain python (%s%s), covcore with its default "
              "backend" % (metric, "; smoke run, not a measurement" if smoke else ""))
     header, rows = combined_rows(all_results, markdown)
     defaults = []

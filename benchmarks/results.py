@@ -14,9 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-#: What the tables compare: "wall" (wall time, the default) or "cpu" (user+sys time).
-#: Set by run.py from --metric.
+#: What the tables compare: "wall" (wall time, the default), "cpu" (user+sys time) or
+#: "instructions" (user-mode instructions counted by valgrind's callgrind: the same
+#: count on every run of a deterministic program, however busy the machine).
+#: Set by run.py from --metric (and by from_json from the file's "metric").
 METRIC = "wall"
+
+
+def metric_label() -> str:
+    """How the tables name what they compare."""
+    return {"wall": "wall seconds", "cpu": "CPU (user+sys) seconds",
+            "instructions": "instructions counted by callgrind"}[METRIC]
 
 
 @dataclass
@@ -53,9 +61,10 @@ class Cell:
     rss_kb: list = field(default_factory=list)
     cpu: list = field(default_factory=list)
     error: str = ""
+    instructions: list = field(default_factory=list)  # --metric instructions only
 
     def median(self) -> Optional[float]:
-        values = self.cpu if METRIC == "cpu" else self.times
+        values = {"cpu": self.cpu, "instructions": self.instructions}.get(METRIC, self.times)
         return statistics.median(values) if self.status == "ok" and values else None
 
     def median_rss(self) -> Optional[float]:
@@ -168,6 +177,7 @@ def to_json(res: PyResults) -> dict:
         "repeat": res.repeat,
         "quick": res.mode == "quick",
         "mode": res.mode,
+        "metric": METRIC,
         "seconds": round(res.seconds, 1),
         "warmup": res.warmup,
         "load_average": {"before": res.load_before, "after_each_round": res.loads},
@@ -187,6 +197,7 @@ def to_json(res: PyResults) -> dict:
                     "ratio": ratio(res.cells[w.name, c.key], res.cells[w.name, "none"]),
                     "times_s": [round(t, 4) for t in res.cells[w.name, c.key].times],
                     "cpu_s": [round(t, 4) for t in res.cells[w.name, c.key].cpu],
+                    "instructions": res.cells[w.name, c.key].instructions,
                     "peak_rss_kb": res.cells[w.name, c.key].rss_kb,
                     "rss_ratio": rss_ratio(res.cells[w.name, c.key], res.cells[w.name, "none"]),
                     "error": res.cells[w.name, c.key].error or None,
@@ -198,7 +209,10 @@ def to_json(res: PyResults) -> dict:
 
 
 def from_json(data: dict, workdir: Path) -> PyResults:
-    """Rebuild results from a results-3.X.json (for --from-json)."""
+    """Rebuild results from a results-3.X.json (for --from-json); sets METRIC to the
+    file's."""
+    global METRIC
+    METRIC = data.get("metric", "wall")
     version = tuple(int(p) for p in data["python"].split(".")[:2])
     env = Env(version, data["python"], data["python_executable"], Path("?"),
               data.get("covcore_error"), data.get("covcore_backends", []),
@@ -219,7 +233,7 @@ def from_json(data: dict, workdir: Path) -> PyResults:
         for c in cfgs:
             d = data["results"][w.name][c.key]
             cells[w.name, c.key] = Cell(d["status"], d["times_s"], d["peak_rss_kb"], d["cpu_s"],
-                                        d["error"] or "")
+                                        d["error"] or "", d.get("instructions", []))
     load = data.get("load_average", {})
     return PyResults(env, wls, cfgs, cells, data["repeat"], data["seconds"], data["error"],
                      load.get("before", 0.0), load.get("after_each_round", []),

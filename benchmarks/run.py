@@ -212,6 +212,24 @@ def run_measured(argv: list, cwd: Path, env: dict, scratch: Path, timeout: float
                      out_path.read_text(errors="replace"), err_path.read_text(errors="replace"))
 
 
+#: --metric instructions: each measured run is this + the command.  callgrind counts
+#: every user-mode instruction of the process (not its children; none of the
+#: workloads starts any), without cache simulation; the count of a
+#: deterministic program is the same on every run, however busy the machine.
+CALLGRIND = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+CALLGRIND_SLOWDOWN = 100  # timeouts are multiplied by this under valgrind
+
+
+def callgrind_total(log_path: Path) -> Optional[int]:
+    """The instructions callgrind counted ("Collected : N" in its log), or None."""
+    try:
+        text = log_path.read_text(errors="replace")
+    except OSError:
+        return None
+    m = re.search(r"Collected\s*:\s*(\d+)", text)
+    return int(m.group(1)) if m else None
+
+
 def tail(text: str, lines: int = 15) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
@@ -312,8 +330,11 @@ def measure(env: Env, workloads: list, configs: list, repeat: int, warmup: int,
                 if cell.status != "ok":
                     continue
                 argv = command(cfg, wl, env.py, scratch)
+                counted = results.METRIC == "instructions" and rnd >= warmup
+                if counted:
+                    argv = CALLGRIND + ["--log-file=%s" % (scratch / "callgrind.log")] + argv
                 res = run_measured(argv, wl.cwd, {**base_env(scratch), **cfg.env}, scratch,
-                                   timeout)
+                                   timeout * (CALLGRIND_SLOWDOWN if counted else 1))
                 if verbose:
                     log("    [%s] round %d %-15s %-28s %7.2fs exit %s" % (
                         ver, rnd + 1, wl.name, cfg.label, res.seconds, res.code))
@@ -350,8 +371,16 @@ def measure(env: Env, workloads: list, configs: list, repeat: int, warmup: int,
                     continue
                 if rnd >= warmup:
                     cell.times.append(res.seconds)
-                    cell.rss_kb.append(res.rss_kb)
                     cell.cpu.append(res.cpu)
+                    if counted:
+                        count = callgrind_total(scratch / "callgrind.log")
+                        if count is None:
+                            cell.status = "FAILED"
+                            cell.error = "no instruction count in %s" % (scratch / "callgrind.log")
+                            continue
+                        cell.instructions.append(count)
+                    else:
+                        cell.rss_kb.append(res.rss_kb)  # valgrind's own would be no measure
         log("  [%s] round %d/%d%s done in %.0fs (load average %.1f)" % (
             ver, rnd + 1, rounds, " (warm-up)" if rnd < warmup else "",
             time.perf_counter() - t_round, os.getloadavg()[0]))
@@ -402,9 +431,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="measure nothing: print the tables of the saved results-3.X.json "
                         "(of --python, or every one found; results-smoke-3.X.json with "
                         "--smoke)")
-    p.add_argument("--metric", choices=["wall", "cpu"], default="wall",
-                   help="what the tables compare: wall time (default) or the CPU time "
-                        "(user+sys) of the process, less sensitive to a busy machine")
+    p.add_argument("--metric", choices=["wall", "cpu", "instructions"], default="wall",
+                   help="what the tables compare: wall time (default), the CPU time "
+                        "(user+sys) of the process, less sensitive to a busy machine, or "
+                        "the user-mode instructions it executes, counted by valgrind's "
+                        "callgrind: the same on every run whatever the machine's load "
+                        "(runs ~50x slower; one run each unless --repeat; no peak RSS)")
     p.add_argument("-v", "--verbose", action="store_true", help="print every run")
     args = p.parse_args(argv)
     if args.smoke and (args.quick or args.repeat is not None or args.warmup is not None):
@@ -412,6 +444,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     if args.smoke:
         args.repeat, args.warmup = 1, "none"
+    if args.metric == "instructions":
+        if shutil.which("valgrind") is None:
+            p.error("--metric instructions needs valgrind on PATH")
+        if args.repeat is None:
+            args.repeat = 1  # the count is deterministic
     if args.repeat is None:
         args.repeat = 3 if args.quick else 5
     if args.warmup is None:
@@ -432,7 +469,8 @@ def main(argv=None) -> int:
             os.environ["PYENV_VERSION"] = ":".join(versions)
     WORK.mkdir(parents=True, exist_ok=True)
     specs = args.python.split(",") if args.python else DEFAULT_PYTHONS
-    prefix = "results-smoke-" if args.smoke else "results-"
+    prefix = ("results-smoke-" if args.smoke else
+              "results-instructions-" if args.metric == "instructions" else "results-")
 
     if args.from_json:
         if args.python:
