@@ -123,8 +123,13 @@ def render(res: PyResults, markdown: bool) -> str:
             for w in res.workloads:
                 if w.kind == "suite":
                     d = s[w.name]
-                    parts.append("%s %s" % (w.name, "%.2fx (RSS %.2fx)" % (d["ratio"], d["rss_ratio"])
-                                            if d["ratio"] is not None else d["status"]))
+                    if d["ratio"] is None:
+                        text = d["status"]
+                    elif d["rss_ratio"] is None:  # --metric instructions: no RSS
+                        text = "%.2fx" % d["ratio"]
+                    else:
+                        text = "%.2fx (RSS %.2fx)" % (d["ratio"], d["rss_ratio"])
+                    parts.append("%s %s" % (w.name, text))
             out.append("  %-26s %s" % (cfg.label, "   ".join(parts)))
         failures = [(w, c) for w in res.workloads for c in res.configs
                     if res.cells[w.name, c.key].status in ("FAILED", "TIMEOUT")]

@@ -105,7 +105,10 @@ class PyResults:
     mode: str = "full"  # "full", "quick" or "smoke" (one run of each, tiny inputs)
 
     def busy(self) -> Optional[str]:
-        """A warning if other processes competed for the CPUs while measuring."""
+        """A warning if other processes competed for the CPUs while measuring (not
+        with --metric instructions: the load changes no instruction count)."""
+        if METRIC == "instructions":
+            return None
         loads = [self.load_before] + self.loads
         # Our own runs account for about 1 (one process at a time, plus the harness).
         cores = os.cpu_count() or 1
