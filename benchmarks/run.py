@@ -430,7 +430,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--from-json", action="store_true",
                    help="measure nothing: print the tables of the saved results-3.X.json "
                         "(of --python, or every one found; results-smoke-3.X.json with "
-                        "--smoke)")
+                        "--smoke, results-instructions-3.X.json with --metric "
+                        "instructions)")
     p.add_argument("--metric", choices=["wall", "cpu", "instructions"], default="wall",
                    help="what the tables compare: wall time (default), the CPU time "
                         "(user+sys) of the process, less sensitive to a busy machine, or "

@@ -24,20 +24,19 @@ if TYPE_CHECKING:
 _CANONICAL_CACHE: dict[str, str] = {}
 
 
-#: Directory name -> its ``os.path.realpath`` (absolute names only).
+#: Absolute directory name -> its ``os.path.realpath``, for directories that
+#: existed when first resolved (one that didn't may yet be made, as a link).
 _REAL_DIRS: dict[str, str] = {}
 
 
-def _realpath(path: str) -> str:
-    """``os.path.realpath(path)``, resolving each directory once per process.
+def _posix_realpath(path: str) -> str:
+    """``os.path.realpath(path)`` on POSIX, resolving each directory once per process.
 
     ``realpath(d/name)`` equals ``realpath(realpath(d)/name)`` for a plain
     name, so only the last component is looked at again (one ``lstat``):
     ``realpath`` alone costs one system call and a Python loop per component
     of every file name, 30 µs for each of the ~500 files a large import loads.
     """
-    if os.name == "nt":
-        return os.path.realpath(path)
     if not os.path.isabs(path):
         path = os.path.join(os.getcwd(), path)
     head, tail = os.path.split(path)
@@ -45,7 +44,9 @@ def _realpath(path: str) -> str:
         return os.path.realpath(path)
     real_head = _REAL_DIRS.get(head)
     if real_head is None:
-        real_head = _REAL_DIRS[head] = os.path.realpath(head)
+        real_head = os.path.realpath(head)
+        if os.path.isdir(real_head):
+            _REAL_DIRS[head] = real_head
     candidate = os.path.join(real_head, tail)
     if os.path.islink(candidate):
         return os.path.realpath(candidate)
@@ -55,7 +56,7 @@ def _realpath(path: str) -> str:
 def abs_file(path: str) -> str:
     """The absolute, link-resolved, case-normalised form of ``path`` (str)."""
     if os.name != "nt":
-        return _realpath(path)  # absolute and normalised already; normcase is a no-op
+        return _posix_realpath(path)  # absolute and normalised already; normcase is a no-op
     return os.path.normcase(os.path.abspath(os.path.realpath(path)))
 
 

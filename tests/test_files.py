@@ -95,6 +95,10 @@ def test_abs_file_equals_realpath(tmp_path, monkeypatch):
     cases = [str(tmp_path / name) for name in names] + ["m.py", "../other.py", "./chain.py", ".."]
     for name in cases * 2:  # twice: the second time through the directory cache
         assert abs_file(name) == os.path.realpath(name), name
+    # A directory that didn't exist when first resolved, made later as a link.
+    (real / "missing").symlink_to(real / "sub")
+    name = str(tmp_path / "dirlink" / "missing" / "x.py")
+    assert abs_file(name) == os.path.realpath(name) == str(real / "sub" / "x.py")
 
 
 def test_relative_filename(tmp_path):
