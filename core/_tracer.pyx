@@ -239,6 +239,7 @@ cdef long _epoch = 1
 cdef int _RESUME = _opcode.opmap.get("RESUME", -1)
 # Python 3.11+ code objects have the location table of Objects/locations.md.
 cdef bint _LINETABLE_311 = sys.version_info >= (3, 11)
+cdef bint _PY310 = sys.version_info[:2] == (3, 10)
 cdef int _YIELD_VALUE = _opcode.opmap.get("YIELD_VALUE", -1)
 cdef int _YIELD_FROM = _opcode.opmap.get("YIELD_FROM", -1)
 # On a yield, f_lasti is the YIELD_VALUE (whose next instruction is a RESUME)

@@ -1,4 +1,4 @@
-# ProbeTracer: Python 3.11's fast path.  Included by _tracer.pyx.
+# ProbeTracer: the fast path of Python 3.10 and 3.11.  Included by _tracer.pyx.
 #
 # Measured code objects are rewritten with self-removing probes (see
 # covcore.probes for where they go and what they look like).  A probe calls
@@ -18,6 +18,16 @@ cdef extern from *:
     }
     static CYTHON_INLINE Py_ssize_t covcore_code_nunits(PyObject *code) {
         return Py_SIZE(code);
+    }
+    #elif PY_VERSION_HEX >= 0x030A0000 && PY_VERSION_HEX < 0x030B0000
+    #define COVCORE_HAS_PROBES 1
+    /* 3.10 runs co_code itself (a bytes object private to the code object
+       the rewriter made), so that is where a probe turns into a jump. */
+    static CYTHON_INLINE unsigned char *covcore_code_units(PyObject *code) {
+        return (unsigned char *)PyBytes_AS_STRING(((PyCodeObject *)code)->co_code);
+    }
+    static CYTHON_INLINE Py_ssize_t covcore_code_nunits(PyObject *code) {
+        return PyBytes_GET_SIZE(((PyCodeObject *)code)->co_code) / 2;
     }
     #else
     #define COVCORE_HAS_PROBES 0
@@ -93,7 +103,7 @@ cdef extern from *:
     object covcore_new_exec(object orig, object hook)
     int PyCode_Addr2Line(PyObject *code, int byte_offset)
 
-#: True when this build can run the probe backend (Python 3.11).
+#: True when this build can run the probe backend (Python 3.10 or 3.11).
 HAS_PROBES = bool(COVCORE_HAS_PROBES)
 
 cdef int _PUSH_NULL = _opcode.opmap.get("PUSH_NULL", -1)
@@ -102,8 +112,8 @@ cdef int _JUMP_FORWARD = _opcode.opmap.get("JUMP_FORWARD", -1)
 
 # The probe tracer now measuring (at most one per process), or None.
 cdef ProbeTracer _probe_tracer = None
-# Probes that fired and turned themselves into jumps: (code, unit) pairs,
-# to re-arm on start() and restart().
+# Probes that fired and turned themselves into jumps: (code, unit, the
+# unit's original two bytes) triples, to re-arm on start() and restart().
 cdef list _fired = []
 # The instrumenter (made on first use), and the exec wrapper.
 cdef object _instrumenter = None
@@ -119,6 +129,7 @@ cdef set _instrumented_files = set()
 cdef int _EXTENDED_ARG_QUICK = _extended_arg_quick()
 cdef int _LOAD_CONST = _opcode.opmap["LOAD_CONST"]
 cdef int _POP_TOP_OP = _opcode.opmap["POP_TOP"]
+cdef int _CALL_FUNCTION_OP = _opcode.opmap.get("CALL_FUNCTION", -1)
 
 
 cdef int _extended_arg_quick():
@@ -141,8 +152,28 @@ cdef Py_ssize_t _probe_start(PyFrameObject *f, PyObject *code, unsigned char *un
     """
     cdef Py_ssize_t call = covcore_frame_lasti(f) // 2
     cdef Py_ssize_t start = -1, k, i
-    cdef int op
-    if units == NULL or call < 2 or call >= n:
+    cdef int op, nargs
+    if units == NULL or call < 1 or call >= n:
+        return -1
+    if _PY310:
+        # 1 + nargs LOAD_CONSTs (the probe, its arc), each maybe with
+        # EXTENDED_ARGs, CALL_FUNCTION nargs (the frame's last instruction),
+        # POP_TOP.  An EXTENDED_ARG only prefixes the instruction after it:
+        # those before a LOAD_CONST are the probe's.
+        nargs = units[2 * call + 1]
+        if units[2 * call] != _CALL_FUNCTION_OP or nargs > 1 or call + 1 >= n \
+                or units[2 * (call + 1)] != _POP_TOP_OP:
+            return -1
+        i = call
+        for k in range(nargs + 1):
+            i -= 1
+            if i < 0 or units[2 * i] != _LOAD_CONST:
+                return -1
+            while i > 0 and units[2 * (i - 1)] == _EXTENDED_ARG:
+                i -= 1
+        end[0] = call + 2
+        return i
+    if call < 2:
         return -1
     for k in range(2, 10):
         if call - k >= 0 and units[2 * (call - k)] == _PUSH_NULL:
@@ -164,9 +195,51 @@ cdef Py_ssize_t _probe_start(PyFrameObject *f, PyObject *code, unsigned char *un
 
 cdef inline void _disarm(PyObject *code, unsigned char *units, Py_ssize_t start, Py_ssize_t end):
     """Turn the probe at `start` into a jump to `end` (remembered for _rearm)."""
+    _fired.append((<object>code, start, units[2 * start] | (units[2 * start + 1] << 8)))
     units[2 * start + 1] = <unsigned char>(end - start - 1)
     units[2 * start] = <unsigned char>_JUMP_FORWARD
-    _fired.append((<object>code, start))
+
+
+# Threads (idents) whose probe is deciding whether a code object is
+# measured.  A probe that runs meanwhile on such a thread is covcore's own
+# file selection running measured code (3.10's posixpath, under --pylib): a
+# trace function isn't called there either, so it records nothing and stays
+# armed (turning into a jump would lose the program's own run of the line).
+cdef set _selecting = set()
+
+
+cdef CodeState _probe_state(ProbeTracer t, PyObject *code):
+    """The CodeState for a probe in `code`, or None when re-entered from
+    covcore's own file selection on this thread."""
+    cdef void *p = NULL
+    cdef CodeState cs
+    if _selecting and PyThread_get_thread_ident() in _selecting:
+        return None
+    if covcore_extra_index >= 0:
+        covcore_get_extra(code, &p)
+        if p != NULL:
+            cs = <CodeState>p
+            if cs.epoch == _epoch and cs.owner is t.data:
+                return cs
+    me = PyThread_get_thread_ident()
+    _selecting.add(me)
+    try:
+        return t._slow_state(<object>code)
+    finally:
+        _selecting.discard(me)
+
+
+cdef object _selecting_ask(ProbeTracer t, filename):
+    """should_trace's answer for `filename`, asked with this thread's probes
+    quiet (see _selecting)."""
+    me = PyThread_get_thread_ident()
+    if me in _selecting:
+        return _ask_should_trace(t.should_trace, t.warn, filename)
+    _selecting.add(me)
+    try:
+        return _ask_should_trace(t.should_trace, t.warn, filename)
+    finally:
+        _selecting.discard(me)
 
 
 def _probe():
@@ -188,7 +261,9 @@ def _probe():
     # Not measuring: the probe still becomes a jump (so code keeps its speed
     # after stop()); the next start() re-arms it.
     if t is not None and t.started:
-        cs = _lookup(t, code)
+        cs = _probe_state(t, code)
+        if cs is None:
+            return None
         if cs.measured:
             line = PyCode_Addr2Line(code, <int>(start * 2))
             # (Line probes met by a branch-mode session: "this line ran".)
@@ -218,7 +293,9 @@ def _arc_probe(arc):
     if start < 0:
         return None
     if t is not None and t.started:
-        cs = _lookup(t, code)
+        cs = _probe_state(t, code)
+        if cs is None:
+            return None
         if cs.measured:
             if t.branch:
                 PySet_Add(cs.file_data, arc)
@@ -233,15 +310,18 @@ def _arc_probe(arc):
 
 
 cdef void _rearm():
-    """Turn every fired probe back into a PUSH_NULL: it records again."""
+    """Turn every fired probe back into its first unit (3.11: PUSH_NULL;
+    3.10: LOAD_CONST or EXTENDED_ARG): it records again."""
     cdef unsigned char *units
     cdef Py_ssize_t start
-    for code, pystart in _fired:
+    cdef int orig
+    for code, pystart, pyorig in _fired:
         start = pystart
+        orig = pyorig
         units = covcore_code_units(<PyObject *>code)
         if units != NULL and units[2 * start] == _JUMP_FORWARD:
-            units[2 * start] = <unsigned char>_PUSH_NULL
-            units[2 * start + 1] = 0
+            units[2 * start] = <unsigned char>(orig & 0xFF)
+            units[2 * start + 1] = <unsigned char>(orig >> 8)
     del _fired[:]
 
 
@@ -267,7 +347,7 @@ def _exec_hook(code):
 
 @cython.final
 cdef class ProbeTracer(_TracerBase):
-    """Python 3.11's fast path: measured code is instrumented with
+    """The fast path of Python 3.10 and 3.11: measured code is instrumented with
     self-removing probes as it is executed (see :mod:`covcore.probes`; in
     branch mode, arc probes: :mod:`covcore.probearcs`).
 
@@ -283,7 +363,7 @@ cdef class ProbeTracer(_TracerBase):
 
     def __init__(self, data, should_trace, should_trace_cache, *, branch=False, warn=None):
         if not HAS_PROBES:
-            raise CovcoreError("The probe backend needs Python 3.11")
+            raise CovcoreError("The probe backend needs Python 3.10 or 3.11")
         self._setup(data, should_trace, should_trace_cache, branch, warn)
         self.warned = set()
 
@@ -291,7 +371,7 @@ cdef class ProbeTracer(_TracerBase):
         """Does this tracer measure code from the file `filename` (a co_filename)?"""
         canonical = self.should_trace_cache.get(filename, _MISSING)
         if canonical is _MISSING:
-            canonical = _ask_should_trace(self.should_trace, self.warn, filename)
+            canonical = _selecting_ask(self, filename)
             self.should_trace_cache[filename] = canonical
         return canonical is not None
 
@@ -340,7 +420,7 @@ cdef class ProbeTracer(_TracerBase):
             if canonical is _MISSING:
                 canonical = self.should_trace_cache.get(filename, _MISSING)
                 if canonical is _MISSING:
-                    canonical = _ask_should_trace(self.should_trace, self.warn, filename)
+                    canonical = _selecting_ask(self, filename)
                 answers[filename] = canonical
             return canonical is not None
 

@@ -1,4 +1,4 @@
-# The probe backend's bytecode rewriter (Python 3.11), in C for speed: it
+# The probe backend's bytecode rewriter (Python 3.10 and 3.11), in C for speed: it
 # runs once per code object of every measured module, at import time.
 # Included by _tracer.pyx; what it does and why is described in
 # covcore/probes.py, whose Instrumenter calls rewrite_code().
@@ -8,6 +8,12 @@ import opcode as _opcode
 cdef unsigned char _NCACHES[256]
 cdef unsigned char _JREL_OP[256]        # 1: relative jump, 2: backward
 cdef unsigned char _POPJUMP_OP[256]
+cdef unsigned char _JABS_OP[256]        # 3.10: absolute jump (in code units)
+cdef unsigned char _SETUP_OP[256]       # 3.10: SETUP_FINALLY/_WITH/_ASYNC_WITH (target: a handler)
+# 3.10's bytecode: no inline caches, no exception table (handlers are the
+# targets of SETUP_* instructions), absolute jumps, a probe is
+# LOAD_CONST; CALL_FUNCTION 0; POP_TOP.
+cdef int _op_CALL_FUNCTION = _opcode.opmap.get("CALL_FUNCTION", -1)
 cdef int _op_RESUME = _opcode.opmap.get("RESUME", -1)
 cdef int _op_CALL = _opcode.opmap.get("CALL", -1)
 cdef int _op_PRECALL = _opcode.opmap.get("PRECALL", -1)
@@ -22,6 +28,16 @@ cdef void _init_opcode_tables():
     memset(_NCACHES, 0, 256)
     memset(_JREL_OP, 0, 256)
     memset(_POPJUMP_OP, 0, 256)
+    memset(_JABS_OP, 0, 256)
+    memset(_SETUP_OP, 0, 256)
+    if sys.version_info[:2] == (3, 10):
+        for op in _opcode.hasjrel:
+            _JREL_OP[op] = 1
+            if _opcode.opname[op].startswith("SETUP_"):
+                _SETUP_OP[op] = 1
+        for op in _opcode.hasjabs:
+            _JABS_OP[op] = 1
+        return
     entries = getattr(_opcode, "_inline_cache_entries", [])
     if not isinstance(entries, list):
         return      # 3.13+: a dict; the rewriter is for 3.11 only
@@ -72,6 +88,51 @@ def encode_runs(list runs, int first_line):
     return bytes(out)
 
 
+def encode_lines_310(list runs, int first_line):
+    """3.10's line table (Objects/lnotab_notes.txt): (byte delta 0-254,
+    line delta -127..127, or -128 for "no line") pairs, for runs of
+    ``(line or None, units)``."""
+    cdef bytearray out = bytearray()
+    cdef int line_now = first_line
+    cdef int nbytes, delta, chunk, ld
+    for pyline, units in runs:
+        nbytes = 2 * <int>units
+        if pyline is None:
+            ld = -128
+        else:
+            delta = <int>pyline - line_now
+            line_now = pyline
+            while delta > 127:
+                out.append(0)
+                out.append(127)
+                delta -= 127
+            while delta < -127:
+                out.append(0)
+                out.append(<unsigned char>(-127 & 0xFF))
+                delta += 127
+            ld = delta
+        while True:
+            chunk = 254 if nbytes > 254 else nbytes
+            out.append(chunk)
+            out.append(<unsigned char>(ld & 0xFF))
+            nbytes -= chunk
+            if nbytes <= 0:
+                break
+            if ld != -128:
+                ld = 0
+    return bytes(out)
+
+
+def unit_lines_310(code):
+    """3.10: the line number (or None) of each code unit of `code`."""
+    cdef list out = [None] * (len(code.co_code) // 2)
+    cdef Py_ssize_t u
+    for start, end, line in code.co_lines():
+        for u in range(start // 2, end // 2):
+            out[u] = line
+    return out
+
+
 cdef int _read_varint_be(const unsigned char *t, Py_ssize_t n, Py_ssize_t *i) except -2:
     cdef int b, val
     if i[0] >= n:
@@ -99,7 +160,7 @@ def rewrite_code(code, list consts, probe):
     cdef bytes co = code.co_code
     cdef const unsigned char *b = co
     cdef Py_ssize_t nunits = len(co) // 2
-    cdef bytes etab = code.co_exceptiontable
+    cdef bytes etab = b"" if _PY310 else code.co_exceptiontable
     cdef const unsigned char *et = etab
     cdef Py_ssize_t etn = len(etab)
     cdef Py_ssize_t n = 0, i, k, start, ext, op, arg, t, tk, w, e, resume, cur, total, nexc, j
@@ -150,22 +211,33 @@ def rewrite_code(code, list consts, probe):
             i += 1 + _NCACHES[op]
             start = i
         index_of[nunits] = n
-        positions = list(code.co_positions())
-        for k in range(n):
-            pyline = positions[owns[k]][0]
-            lines[k] = NO_LINE_NUMBER if pyline is None else <int>pyline
+        if _PY310:
+            positions = unit_lines_310(code)
+            for k in range(n):
+                pyline = positions[owns[k]]
+                lines[k] = NO_LINE_NUMBER if pyline is None else <int>pyline
+        else:
+            positions = list(code.co_positions())
+            for k in range(n):
+                pyline = positions[owns[k]][0]
+                lines[k] = NO_LINE_NUMBER if pyline is None else <int>pyline
         # Jumps.
         for k in range(n):
             op = ops[k]
-            if _JREL_OP[op]:
-                t = owns[k] + 1 + _NCACHES[op]
-                t = t - args[k] if _JREL_OP[op] == 2 else t + args[k]
+            if _JREL_OP[op] or _JABS_OP[op]:
+                if _JABS_OP[op]:
+                    t = args[k]
+                else:
+                    t = owns[k] + 1 + _NCACHES[op]
+                    t = t - args[k] if _JREL_OP[op] == 2 else t + args[k]
                 if t < 0 or t > nunits or index_of[t] < 0:
                     raise ValueError("jump to %d is not an instruction in %s" % (t, code.co_name))
                 tk = index_of[t]
                 jump_to[k] = tk
                 if tk < n and lines[k] != lines[tk]:
                     flags[tk] |= 1
+                if tk < n and _SETUP_OP[op]:
+                    flags[tk] |= 2
         # Exception table: (start, end, target, depth_lasti) in instructions.
         i = 0
         while i < etn:
@@ -185,7 +257,7 @@ def rewrite_code(code, list consts, probe):
             if ops[k] == _op_RESUME:
                 resume = k
                 break
-        if resume >= 0:
+        if resume >= 0 or _PY310:     # (3.10 has no RESUME: from the first instruction)
             pending = NO_LINE_NUMBER
             for k in range(resume + 1, n):
                 line = lines[k]
@@ -196,8 +268,8 @@ def rewrite_code(code, list consts, probe):
                           or (pending != NO_LINE_NUMBER and pending == line))
                 if not wanted:
                     continue
-                if ops[k] == _op_RESUME or ops[k] == _op_CALL or ops[k - 1] == _op_KW_NAMES or (
-                        ops[k - 1] == _op_COMPARE_OP and _POPJUMP_OP[ops[k]]):
+                if ops[k] == _op_RESUME or ops[k] == _op_CALL or (k > 0 and (ops[k - 1] == _op_KW_NAMES or (
+                        ops[k - 1] == _op_COMPARE_OP and _POPJUMP_OP[ops[k]]))):
                     pending = line
                     continue
                 want[k] = 1
@@ -207,7 +279,10 @@ def rewrite_code(code, list consts, probe):
             return None
         probe_const = len(consts)
         consts.append(probe)
-        probe_len = 10 if probe_const < 256 else 11
+        if _PY310:
+            probe_len = 3 if probe_const < 256 else 4
+        else:
+            probe_len = 10 if probe_const < 256 else 11
         # Lay out, growing EXTENDED_ARG prefixes of jumps until stable.
         while True:
             cur = 0
@@ -225,7 +300,10 @@ def rewrite_code(code, list consts, probe):
                     newarg[k] = args[k]
                     continue
                 t = istart[k] + exts[k] + 1 + _NCACHES[ops[k]]
-                arg = t - pstart[tk] if _JREL_OP[ops[k]] == 2 else pstart[tk] - t
+                if _JABS_OP[ops[k]]:
+                    arg = pstart[tk]
+                else:
+                    arg = t - pstart[tk] if _JREL_OP[ops[k]] == 2 else pstart[tk] - t
                 if arg < 0:
                     raise ValueError("jump changed direction in %s" % code.co_name)
                 need = 0 if arg < 0x100 else 1 if arg < 0x10000 else 2 if arg < 0x1000000 else 3
@@ -244,7 +322,18 @@ def rewrite_code(code, list consts, probe):
         for k in range(n):
             pos = positions[owns[k]]
             nu = exts[k] + 1 + _NCACHES[ops[k]]
-            if want[k]:
+            if want[k] and _PY310:
+                if probe_len == 4:
+                    ob[2 * w] = _EXTENDED_ARG
+                    ob[2 * w + 1] = probe_const >> 8
+                    w += 1
+                ob[2 * w] = _op_LOAD_CONST
+                ob[2 * w + 1] = probe_const & 0xFF
+                ob[2 * w + 2] = _op_CALL_FUNCTION
+                ob[2 * w + 4] = _op_POP_TOP
+                w += 3
+                nu += probe_len
+            elif want[k]:
                 ob[2 * w] = _PUSH_NULL
                 if probe_len == 11:
                     ob[2 * w + 2] = _EXTENDED_ARG
@@ -273,6 +362,13 @@ def rewrite_code(code, list consts, probe):
                 last_pos = pos
         if w != total:
             raise ValueError("layout error in %s" % code.co_name)
+        if _PY310:
+            return code.replace(
+                co_code=bytes(out),
+                co_consts=tuple(consts),
+                co_linetable=encode_lines_310(runs, code.co_firstlineno),
+                co_stacksize=code.co_stacksize + 1,
+            )
         new_exc = [(pstart[s], pstart[en], pstart[tg], dl) for s, en, tg, dl in exc]
         return code.replace(
             co_code=bytes(out),

@@ -1,4 +1,4 @@
-# The probe backend's branch-mode rewriter (Python 3.11), in C: the same
+# The probe backend's branch-mode rewriter (Python 3.10 and 3.11), in C: the same
 # plan and layout as covcore/probearcs.py describes (and implements, as the
 # reference this is tested against), for every code object of every measured
 # module.  Included by _tracer.pyx after _tracer_rewrite.pxi.
@@ -18,7 +18,7 @@ cdef void _init_arc_tables():
     memset(_NO_FALL_OP, 0, 256)
     memset(_FORWARD_OF_OP, 0, 256)
     for name in ("RETURN_VALUE", "RAISE_VARARGS", "RERAISE", "JUMP_FORWARD", "JUMP_BACKWARD",
-                 "JUMP_BACKWARD_NO_INTERRUPT"):
+                 "JUMP_BACKWARD_NO_INTERRUPT", "JUMP_ABSOLUTE"):
         op = _opcode.opmap.get(name, -1)
         if 0 <= op < 256:
             _NO_FALL_OP[op] = 1
@@ -31,6 +31,13 @@ cdef void _init_arc_tables():
 
 
 _init_arc_tables()
+
+
+cdef int _op_JUMP_ABSOLUTE = _opcode.opmap.get("JUMP_ABSOLUTE", -1)
+# An arc probe without its EXTENDED_ARGs: 3.11 PUSH_NULL, LOAD_CONST x2,
+# PRECALL (+1 cache), CALL (+4), POP_TOP; 3.10 LOAD_CONST x2,
+# CALL_FUNCTION 1, POP_TOP.
+cdef int _ARC_PROBE_UNITS = 4 if sys.version_info[:2] == (3, 10) else 11
 
 
 cdef inline int _nprefix(long arg):
@@ -51,7 +58,7 @@ cdef void _edge_probes_c(int t, int dest, int *pred_start, int *pred_src, char *
         q = cur_in[u] if passes[u] else lines[u]
         if q == _TOP:
             if depth > 0 and passes[u]:
-                if jump_to[u] >= 0:
+                if jump_to[u] >= 0 and not _SETUP_OP[ops[u]]:
                     single = jump_to[u] if _NO_FALL_OP[ops[u]] else -1
                 else:
                     single = -1 if _NO_FALL_OP[ops[u]] else u + 1
@@ -74,7 +81,7 @@ def rewrite_arcs_c(code, list consts, probe):
     cdef bytes co = code.co_code
     cdef const unsigned char *b = co
     cdef Py_ssize_t nunits = len(co) // 2
-    cdef bytes etab = code.co_exceptiontable
+    cdef bytes etab = b"" if _PY310 else code.co_exceptiontable
     cdef const unsigned char *et = etab
     cdef Py_ssize_t etn = len(etab)
     cdef int n = 0, i, k, start, ext, op, arg, t, tk, nexc = 0, x, u, resume = -1, first, line, q, dest
@@ -148,23 +155,30 @@ def rewrite_arcs_c(code, list consts, probe):
             i += 1 + _NCACHES[op]
             start = i
         index_of[nunits] = n
-        positions = list(code.co_positions())
+        positions = unit_lines_310(code) if _PY310 else list(code.co_positions())
         for k in range(n):
-            pyline = positions[owns[k]][0]
+            pyline = positions[owns[k]] if _PY310 else positions[owns[k]][0]
             lines[k] = NO_LINE_NUMBER if pyline is None else <int>pyline
             if ops[k] == _op_RESUME and resume < 0:
                 resume = k
-        if resume < 0:
+        if resume < 0 and not _PY310:      # (3.10 has no RESUME: from the first instruction)
             return None
         first = code.co_firstlineno
         for k in range(n):
             op = ops[k]
-            if _JREL_OP[op]:
-                t = owns[k] + 1 + _NCACHES[op]
-                t = t - args[k] if _JREL_OP[op] == 2 else t + args[k]
+            if _JREL_OP[op] or _JABS_OP[op]:
+                if _JABS_OP[op]:
+                    t = args[k]
+                else:
+                    t = owns[k] + 1 + _NCACHES[op]
+                    t = t - args[k] if _JREL_OP[op] == 2 else t + args[k]
                 if t < 0 or t >= nunits or index_of[t] < 0:
                     raise ValueError("jump to %d is not an instruction in %s" % (t, code.co_name))
                 jump_to[k] = index_of[t]
+                if _SETUP_OP[op]:
+                    # 3.10: its target is an exception handler, reached
+                    # from wherever the protected code raises.
+                    site[index_of[t]] = 2
         # Exception table, in instructions.
         while ei < etn:
             s0 = _read_varint_be(et, etn, &ei)
@@ -183,7 +197,8 @@ def rewrite_arcs_c(code, list consts, probe):
             site[t0] = 2            # a handler (2: also "is a handler")
         # Where line events fire (as the line-mode rewriter's probes).
         for k in range(n):
-            if jump_to[k] >= 0 and lines[k] != lines[jump_to[k]] and site[jump_to[k]] == 0:
+            if jump_to[k] >= 0 and lines[k] != lines[jump_to[k]] and site[jump_to[k]] == 0 \
+                    and not _SETUP_OP[ops[k]]:
                 site[jump_to[k]] = 3    # from another line (not a handler)
         for k in range(n):
             x = site[k]
@@ -215,7 +230,9 @@ def rewrite_arcs_c(code, list consts, probe):
                 if t < 0:
                     continue
                 qv = cur_in[t]
-                if qv == _UNSET:
+                if x == 1 and _SETUP_OP[ops[k]]:
+                    qv = _TOP           # 3.10: a handler, from whichever line raised
+                elif qv == _UNSET:
                     qv = q
                 elif qv != q:
                     qv = _TOP
@@ -233,7 +250,7 @@ def rewrite_arcs_c(code, list consts, probe):
                 continue
             if not _NO_FALL_OP[ops[k]] and k + 1 < n:
                 pred_start[k + 1] += 1
-            if jump_to[k] >= 0:
+            if jump_to[k] >= 0 and not _SETUP_OP[ops[k]]:
                 pred_start[jump_to[k]] += 1
         npred = 0
         for k in range(n + 1):
@@ -249,7 +266,7 @@ def rewrite_arcs_c(code, list consts, probe):
                 pred_src[work[k + 1]] = k
                 pred_jump[work[k + 1]] = 0
                 work[k + 1] += 1
-            if jump_to[k] >= 0:
+            if jump_to[k] >= 0 and not _SETUP_OP[ops[k]]:
                 pred_src[work[jump_to[k]]] = k
                 pred_jump[work[jump_to[k]]] = 1
                 work[jump_to[k]] += 1
@@ -261,6 +278,8 @@ def rewrite_arcs_c(code, list consts, probe):
             dest = -first if is_ret else lines[t]
             several = site[t] == 2      # a handler: reached from anywhere
             qv = _UNSET
+            if t == 0:
+                qv = -first             # 3.10: the code object's entry
             for x in range(pred_start[t], pred_start[t + 1]):
                 u = pred_src[x]
                 q = cur_in[u] if passes[u] else lines[u]
@@ -275,6 +294,12 @@ def rewrite_arcs_c(code, list consts, probe):
                 continue
             _edge_probes_c(t, dest, pred_start, pred_src, pred_jump, cur_in, lines, passes, ops, jump_to,
                            has_fall, fall_p, has_jump, jump_p, 8)
+            if t == 0:
+                # 3.10: the entry, as a probe before the first instruction
+                # (jumps to it land after that probe).
+                has_fall[0] = 1
+                fall_p[0].a = -first
+                fall_p[0].b = dest
             if not is_ret:
                 has_site[t] = 1
                 site_p[t].a = dest
@@ -344,17 +369,17 @@ cdef object _lay_out_arcs(code, list consts, probe, int n, int *ops, int *args, 
             for k in range(n):
                 block[k] = cur
                 if has_fall[k]:
-                    cur += 11 + _nprefix(probe_const) + _nprefix(const_of[(fall_p[k].a, fall_p[k].b)])
+                    cur += _ARC_PROBE_UNITS + _nprefix(probe_const) + _nprefix(const_of[(fall_p[k].a, fall_p[k].b)])
                 land[k] = cur
                 if has_site[k]:
-                    cur += 11 + _nprefix(probe_const) + _nprefix(const_of[(site_p[k].a, site_p[k].b)])
+                    cur += _ARC_PROBE_UNITS + _nprefix(probe_const) + _nprefix(const_of[(site_p[k].a, site_p[k].b)])
                 at[k] = cur
                 cur += exts[k] + 1 + _NCACHES[ops[k]]
             block[n] = cur
             for j in range(ntr):
                 u = tramps[j]
                 tstart[u] = cur
-                cur += 11 + _nprefix(probe_const) + _nprefix(const_of[(jump_p[u].a, jump_p[u].b)]) \
+                cur += _ARC_PROBE_UNITS + _nprefix(probe_const) + _nprefix(const_of[(jump_p[u].a, jump_p[u].b)]) \
                     + <int>back_ext[j] + 1
             total = cur
             changed = False
@@ -365,7 +390,10 @@ cdef object _lay_out_arcs(code, list consts, probe, int n, int *ops, int *args, 
                     continue
                 after = at[k] + exts[k] + 1 + _NCACHES[ops[k]]
                 dest = tstart[k] if has_jump[k] else land[tk]
-                arg = after - dest if _JREL_OP[ops[k]] == 2 else dest - after
+                if _JABS_OP[ops[k]]:
+                    arg = dest
+                else:
+                    arg = after - dest if _JREL_OP[ops[k]] == 2 else dest - after
                 if arg < 0:
                     raise ValueError("jump changed direction in %s" % code.co_name)
                 if _nprefix(arg) > exts[k]:
@@ -374,9 +402,10 @@ cdef object _lay_out_arcs(code, list consts, probe, int n, int *ops, int *args, 
                 newarg[k] = arg
             for j in range(ntr):
                 u = tramps[j]
-                pl = 11 + _nprefix(probe_const) + _nprefix(const_of[(jump_p[u].a, jump_p[u].b)])
+                pl = _ARC_PROBE_UNITS + _nprefix(probe_const) + _nprefix(const_of[(jump_p[u].a, jump_p[u].b)])
                 after = tstart[u] + pl + <int>back_ext[j] + 1
-                arg = after - land[jump_to[u]]
+                # (3.10: back with JUMP_ABSOLUTE, which checks for interrupts.)
+                arg = land[jump_to[u]] if _PY310 else after - land[jump_to[u]]
                 if _nprefix(arg) > <int>back_ext[j]:
                     back_ext[j] = _nprefix(arg)
                     changed = True
@@ -405,8 +434,12 @@ cdef object _lay_out_arcs(code, list consts, probe, int n, int *ops, int *args, 
             u = tramps[j]
             start_w = w
             w = _emit_arc_probe(ob, w, probe_const, const_of[(jump_p[u].a, jump_p[u].b)])
-            back = _op_JUMP_BACKWARD if (_JREL_OP[orig_op[u]] == 2 and orig_op[u] != _op_JUMP_BACKWARD_NO_INTERRUPT) \
-                else _op_JUMP_BACKWARD_NO_INTERRUPT
+            if _PY310:
+                back = _op_JUMP_ABSOLUTE
+            elif _JREL_OP[orig_op[u]] == 2 and orig_op[u] != _op_JUMP_BACKWARD_NO_INTERRUPT:
+                back = _op_JUMP_BACKWARD
+            else:
+                back = _op_JUMP_BACKWARD_NO_INTERRUPT
             w = _emit_op(ob, w, back, back_arg[u], back_ext[j])
             pos = positions[owns[u]]
             if runs and runs[len(runs) - 1][0] == pos:
@@ -419,6 +452,13 @@ cdef object _lay_out_arcs(code, list consts, probe, int n, int *ops, int *args, 
                 new_exc.append((start_w, w, land[t0], d0))
         if w != total:
             raise ValueError("layout error in %s" % code.co_name)
+        if _PY310:
+            return code.replace(
+                co_code=bytes(out),
+                co_consts=tuple(consts),
+                co_linetable=encode_lines_310(runs, code.co_firstlineno),
+                co_stacksize=code.co_stacksize + 2,
+            )
         return code.replace(
             co_code=bytes(out),
             co_consts=tuple(consts),
@@ -442,6 +482,12 @@ cdef inline int _emit_op(unsigned char *ob, int w, int op, long arg, int nprefix
 
 
 cdef inline int _emit_arc_probe(unsigned char *ob, int w, int probe_const, int arc_const):
+    if _PY310:
+        w = _emit_op(ob, w, _op_LOAD_CONST, probe_const, _nprefix(probe_const))
+        w = _emit_op(ob, w, _op_LOAD_CONST, arc_const, _nprefix(arc_const))
+        w = _emit_op(ob, w, _op_CALL_FUNCTION, 1, 0)
+        ob[2 * w] = _op_POP_TOP
+        return w + 1
     ob[2 * w] = _PUSH_NULL
     w = _emit_op(ob, w + 1, _op_LOAD_CONST, probe_const, _nprefix(probe_const))
     w = _emit_op(ob, w, _op_LOAD_CONST, arc_const, _nprefix(arc_const))

@@ -5,10 +5,11 @@ Backends:
 * ``sysmon``: :class:`covcore._tracer.SysMonTracer`, PEP 669 ``sys.monitoring``
   (Python 3.12+, compiled extension; lines, and arcs to be read with
   :func:`covcore.bytecode.resolve_arcs`).
-* ``probe`` (Python 3.11): :class:`covcore._tracer.ProbeTracer`, measured
-  code objects rewritten with self-removing probes as they are executed
-  (:mod:`covcore.probes`; arc probes in branch mode: :mod:`covcore.probearcs`);
-  nothing is traced, so 3.11's adaptive interpreter keeps its speed.
+* ``probe`` (Python 3.10 and 3.11): :class:`covcore._tracer.ProbeTracer`,
+  measured code objects rewritten with self-removing probes as they are
+  executed (:mod:`covcore.probes`; arc probes in branch mode:
+  :mod:`covcore.probearcs`); nothing is traced, so the interpreter runs at
+  full speed (3.11's adaptive interpreter keeps its specialisations).
 * ``ctrace``: :class:`covcore._tracer.CTracer`, a C ``PyEval_SetTrace``
   function (compiled extension).
 * ``python``: :class:`covcore.pytracer.PyTracer`, pure-Python ``sys.settrace``.
@@ -16,8 +17,8 @@ Backends:
 Rules of :func:`choose_backend`, in order: the ``COVCORE_CORE`` environment
 variable forces a backend (an unusable choice is a :class:`ConfigError`);
 ``timid`` means ``python``; no extension means ``python``; Python 3.12+ means
-``sysmon`` (lines or branches); Python 3.11 means ``probe`` (lines or
-branches); otherwise (3.10) ``ctrace``.
+``sysmon`` (lines or branches); Python 3.10 and 3.11 mean ``probe`` (lines or
+branches); otherwise ``ctrace``.
 
 One more rule is applied when measuring starts (:func:`running_measured_frame`):
 probes only reach code executed (or called) after the start, so if a frame of
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
 #: The environment variable that forces a backend.
 ENV_VAR = "COVCORE_CORE"
 
+_PYVER = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
 #: All backend names, fastest first.
 BACKEND_NAMES = ("sysmon", "probe", "ctrace", "python")
 
@@ -63,7 +66,7 @@ else:
 
 #: sys.monitoring exists (Python 3.12+).
 HAS_SYSMON = hasattr(sys, "monitoring")
-#: The probe backend can run (Python 3.11 and the compiled extension).
+#: The probe backend can run (Python 3.10 or 3.11 and the compiled extension).
 HAS_PROBES = bool(_ext is not None and getattr(_ext, "HAS_PROBES", False))
 
 
@@ -97,7 +100,7 @@ def tracer_class(name: str) -> type:
     if name == "sysmon" and not HAS_SYSMON:
         raise ConfigError("The sysmon backend needs Python 3.12 or later (sys.monitoring)")
     if name == "probe" and not HAS_PROBES:
-        raise ConfigError("The probe backend needs Python 3.11")
+        raise ConfigError("The probe backend needs Python 3.10 or 3.11")
     return {"sysmon": _ext.SysMonTracer, "probe": _ext.ProbeTracer}.get(name, _ext.CTracer)
 
 
@@ -134,7 +137,7 @@ def _forced(value: str, branch: bool) -> Backend:
     if name == "probe":
         if not HAS_PROBES:
             raise ConfigError(
-                f"{ENV_VAR}=probe needs Python 3.11, "
+                f"{ENV_VAR}=probe needs Python 3.10 or 3.11, "
                 f"this is Python {sys.version_info[0]}.{sys.version_info[1]}"
             )
     return Backend(name, tracer_class(name), f"forced by {ENV_VAR}={name}")
@@ -157,7 +160,8 @@ def choose_backend(timid: bool = False, branch: bool = False) -> Backend:
         what = "arc probes" if branch else "probes"
         return Backend(
             "probe", _ext.ProbeTracer,
-            f"Python 3.11: measured code gets self-removing {what}, nothing is traced",
+            f"Python {sys.version_info[0]}.{sys.version_info[1]}: measured code gets self-removing {what}, "
+            "nothing is traced",
         )
     return Backend("ctrace", _ext.CTracer, "sys.monitoring is not available before Python 3.12")
 
@@ -208,7 +212,7 @@ def for_running_frames(backend: Backend, should_trace: Callable[[str], "str | No
     if script is not None:
         return Backend(
             "ctrace", tracer_class("ctrace"),
-            f"Python 3.11: measuring started at interpreter start-up, and the interpreter itself will "
+            f"Python {_PYVER}: measuring started at interpreter start-up, and the interpreter itself will "
             f"run the measured main script {script} (not through exec(), where probes are added)",
         )
     where = running_measured_frame(should_trace)
@@ -216,6 +220,6 @@ def for_running_frames(backend: Backend, should_trace: Callable[[str], "str | No
         return backend
     return Backend(
         "ctrace", tracer_class("ctrace"),
-        f"Python 3.11: measuring started inside measured code ({where}), which only the "
+        f"Python {_PYVER}: measuring started inside measured code ({where}), which only the "
         "trace function can measure from its next line (probes reach code called after the start)",
     )

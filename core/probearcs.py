@@ -1,7 +1,14 @@
 """Branch mode of the probe backend (Python 3.11): where arc probes go.
 
-(The reference implementation, in Python; ``covcore._tracer.rewrite_arcs_c``
-is the same in C, and is what runs.)
+(The reference implementation, in Python, for 3.11's bytecode;
+``covcore._tracer.rewrite_arcs_c`` is the same in C, and is what runs, on
+3.11 and on 3.10.  On 3.10 it follows the same plan in 3.10's bytecode (see
+:mod:`covcore.probes`): an arc probe is ``LOAD_CONST _arc_probe; LOAD_CONST
+arc; CALL_FUNCTION 1; POP_TOP``; a ``SETUP_*`` target is a handler, reached
+with "several" current lines; the entry edge of a code object whose first
+instruction has a line is a probe before that instruction; trampolines jump
+back with ``JUMP_ABSOLUTE``.  tests/test_probes.py compares 3.10's arcs with
+ctrace's over the standard library, as on 3.11.)
 
 A trace function records the arc ``(a, b)`` when line ``b`` fires a line
 event in a frame whose previous line event was ``a`` (``a`` is

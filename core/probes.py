@@ -1,4 +1,4 @@
-"""Python 3.11 code-object instrumentation for the ``probe`` backend.
+"""Code-object instrumentation for the ``probe`` backend (Python 3.10 and 3.11).
 
 Under ``sys.settrace`` on Python 3.11 every instruction of every frame takes
 the interpreter's slow tracing path (no specialisation, a check per
@@ -39,10 +39,23 @@ backward jump):
   compiles; if one did, the probe is moved to the next instruction of the
   same line.
 
+Python 3.10 (its trace function is as slow: every instruction of a traced
+frame takes the eval loop's slow path) gets the same probes in 3.10's
+bytecode, ``LOAD_CONST _probe; CALL_FUNCTION 0; POP_TOP`` (3 code units, 4
+with an ``EXTENDED_ARG``), written into the code object's ``co_code``, which
+3.10 runs as it is; a fired probe's first unit becomes ``JUMP_FORWARD 2``
+(re-arming writes the unit back).  3.10 has no ``RESUME`` (the first probe
+goes before the first instruction with a line), no inline caches, absolute
+jumps beside relative ones, no exception table (handlers are the targets of
+``SETUP_FINALLY``/``SETUP_WITH``/``SETUP_ASYNC_WITH``, kept by relocating
+those like jumps) and its own line table (``Objects/lnotab_notes.txt``).
+Its trace function reports a line on the same rule (a new line, or a
+backward jump), so probes go where they go on 3.11.
+
 Everything else is kept: jump offsets, the exception table and the location
 table are recomputed for the new layout (by ``covcore._tracer.rewrite_code``,
 in C: it runs for every code object of every measured module) (the probe's units carry the
-location of the instruction they precede), ``co_stacksize`` grows by 2.
+location of the instruction they precede), ``co_stacksize`` grows by 2 (1 on 3.10).
 
 In branch mode the probes record arcs instead, and where they go is worked
 out by :mod:`covcore.probearcs` (run compiled, as ``covcore._tracer.rewrite_arcs_c``).
@@ -66,10 +79,11 @@ if TYPE_CHECKING:
     from typing import Callable, Dict, List, Set, Tuple
 
 #: True on the Pythons whose bytecode this module knows how to rewrite.
-SUPPORTED = sys.version_info[:2] == (3, 11)
+SUPPORTED = sys.version_info[:2] in ((3, 10), (3, 11))
 
-#: Extra stack a probe needs (NULL and the callable; the result replaces them).
-PROBE_STACK = 2
+#: Extra stack a probe needs (3.11: NULL and the callable; 3.10: the
+#: callable; the result replaces them).
+PROBE_STACK = 1 if sys.version_info[:2] == (3, 10) else 2
 
 Position = tuple[int | None, int | None, int | None, int | None]
 

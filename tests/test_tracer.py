@@ -1977,12 +1977,7 @@ def test_available_backends():
 def test_choose_default(no_env):
     chosen = choose_backend()
     assert isinstance(chosen, Backend)
-    if sys.version_info >= (3, 12):
-        assert chosen.name == "sysmon"
-    elif sys.version_info >= (3, 11):
-        assert chosen.name == "probe"
-    else:
-        assert chosen.name == "ctrace"
+    assert chosen.name == ("sysmon" if sys.version_info >= (3, 12) else "probe")
     assert chosen.tracer_class is tracer_class(chosen.name)
     assert chosen.reason
 
@@ -1990,8 +1985,7 @@ def test_choose_default(no_env):
 @needs_ext
 def test_choose_branch(no_env):
     chosen = choose_backend(branch=True)
-    assert chosen.name == ("sysmon" if sys.version_info >= (3, 12) else "probe" if sys.version_info >= (3, 11)
-                           else "ctrace")
+    assert chosen.name == ("sysmon" if sys.version_info >= (3, 12) else "probe")
     assert chosen.name == choose_backend(branch=False).name
 
 

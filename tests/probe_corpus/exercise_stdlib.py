@@ -22,7 +22,10 @@ import shlex
 import statistics
 import string
 import textwrap
-import tomllib
+try:
+    import tomllib
+except ImportError:    # Python 3.10
+    tomllib = None
 import typing
 import urllib.parse
 
@@ -68,7 +71,7 @@ st = (statistics.mean([1, 2, 3, 4]), statistics.median([3, 1, 2]), statistics.st
 tpl = string.Template("$a and ${b}").substitute(a=1, b=2)
 wrapped = textwrap.fill("word " * 40, width=30)
 ded = textwrap.dedent("    a\n      b\n")
-toml = tomllib.loads('a = 1\n[t]\nb = "x"\nc = [1, 2]\n')
+toml = tomllib and tomllib.loads('a = 1\n[t]\nb = "x"\nc = [1, 2]\n')
 hints = typing.get_type_hints(P)
 u = urllib.parse.urlsplit("https://u:p@h:8/p;q?x=1&y=2#f")
 q = urllib.parse.parse_qs(u.query)
