@@ -312,8 +312,12 @@ def test_stdlib_branches_equal_ctrace():
     branches = 0
     for f in ctrace:
         source = Path(f).read_text(encoding="utf-8")
-        if not source.strip():   # an empty module (email/mime/__init__.py): no statements, no branches
-            assert {x for a in probe[f] for x in a if x > 0} == {x for a in ctrace[f] for x in a if x > 0} == set()
+        if not source.strip():
+            # An empty module (email/mime/__init__.py, urllib/__init__.py):
+            # no statements, no branches.  3.10 still runs (and traces) its
+            # "return None" as line 1; 3.11 gives it no line.
+            assert {x for a in probe[f] for x in a if x > 0} == {x for a in ctrace[f] for x in a if x > 0} \
+                == ({1} if PY310 else set())
             continue
         want = branch_view({tuple(a) for a in ctrace[f]}, source)
         got = branch_view({tuple(a) for a in probe[f]}, source)
