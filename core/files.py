@@ -44,13 +44,30 @@ def _posix_realpath(path: str) -> str:
         return os.path.realpath(path)
     real_head = _REAL_DIRS.get(head)
     if real_head is None:
-        real_head = os.path.realpath(head)
-        if os.path.isdir(real_head):
-            _REAL_DIRS[head] = real_head
+        real_head = _real_dir(head)
     candidate = os.path.join(real_head, tail)
     if os.path.islink(candidate):
         return os.path.realpath(candidate)
     return candidate
+
+
+def _real_dir(path: str) -> str:
+    """``os.path.realpath(path)`` for an absolute directory name, through
+    its parent's cached answer (one ``lstat`` for a new directory whose
+    parent was seen, instead of one per component); cached if it exists."""
+    real = _REAL_DIRS.get(path)
+    if real is not None:
+        return real
+    head, tail = os.path.split(path)
+    if not head or head == path or tail in ("", os.curdir, os.pardir):
+        real = os.path.realpath(path)
+    else:
+        real = os.path.join(_real_dir(head), tail)
+        if os.path.islink(real):
+            real = os.path.realpath(real)
+    if os.path.isdir(real):
+        _REAL_DIRS[path] = real
+    return real
 
 
 def abs_file(path: str) -> str:

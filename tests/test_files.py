@@ -86,11 +86,21 @@ def test_abs_file_equals_realpath(tmp_path, monkeypatch):
     (real / "sub" / "chain.py").symlink_to(real / "sub" / "filelink.py")
     (real / "sub" / "uplink").symlink_to(real / "sub" / "..")
     (tmp_path / "dangling.py").symlink_to(tmp_path / "nowhere.py")
+    # Directory links below a directory already resolved (through the
+    # parent's cached answer): absolute, relative, and a link to a link.
+    (real / "sub" / "deep" / "deeper").mkdir(parents=True)
+    (real / "sub" / "deep" / "deeper" / "d.py").write_text("")
+    (real / "sub" / "deep" / "abs").symlink_to(real)
+    (real / "sub" / "deep" / "rel").symlink_to("../..")
+    (real / "sub" / "deep" / "relrel").symlink_to("rel/sub")
     monkeypatch.chdir(tmp_path / "dirlink" / "sub")
     names = [
         "dirlink/sub/m.py", "dirlink/sub/filelink.py", "dirlink/sub/chain.py",
         "dirlink/sub/../other.py", "dirlink/sub/uplink/other.py", "dirlink/sub/uplink/sub/m.py",
         "dirlink/missing/x.py", "dangling.py", "dirlink//sub/./m.py", "dirlink/sub/",
+        "real/sub/deep/deeper/d.py", "real/sub/deep/abs/other.py", "real/sub/deep/rel/sub/m.py",
+        "real/sub/deep/relrel/deep/deeper/d.py", "dirlink/sub/deep/relrel/deep/abs/sub/m.py",
+        "real/sub/deep/rel/sub/deep/rel/other.py",
     ]
     cases = [str(tmp_path / name) for name in names] + ["m.py", "../other.py", "./chain.py", ".."]
     for name in cases * 2:  # twice: the second time through the directory cache
