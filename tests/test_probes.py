@@ -147,25 +147,16 @@ def test_instrumented_code_keeps_its_instructions_and_lines():
             assert new.co_name == old.co_name and new.co_firstlineno == old.co_firstlineno
             old_i = [i for i in dis.get_instructions(old) if i.opname != "EXTENDED_ARG"]
             new_i = [i for i in dis.get_instructions(new) if i.opname != "EXTENDED_ARG"]
-            kept = []
-            landing = {}  # new instruction offset -> the kept instruction run from there
-            pending = []
-            k = 0
-            while k < len(new_i):
-                ins_ = new_i[k]
-                if ins_.opname == "PUSH_NULL" and k + 1 < len(new_i) and new_i[k + 1].opname == "LOAD_CONST" \
+            def probe_at(k):
+                if new_i[k].opname == "PUSH_NULL" and k + 1 < len(new_i) and new_i[k + 1].opname == "LOAD_CONST" \
                         and new_i[k + 1].argval is _probe:
                     assert [i.opname for i in new_i[k:k + 5]] == ["PUSH_NULL", "LOAD_CONST", "PRECALL", "CALL", "POP_TOP"]
                     assert len({i.positions for i in new_i[k:k + 6]}) == 1  # the probe has its instruction's position
-                    probes_seen += 1
-                    pending += [i.offset for i in new_i[k:k + 5]]
-                    k += 5
-                    continue
-                for off in pending + [ins_.offset]:
-                    landing[off] = ins_
-                pending = []
-                kept.append(ins_)
-                k += 1
+                    return 5
+                return 0
+
+            kept, landing, n = _strip_probes(new_i, probe_at)
+            probes_seen += n
             assert [(i.opname, i.positions) for i in kept] == [(i.opname, i.positions) for i in old_i], (path, old.co_name)
             # Jumps land on the same instruction (or on the probe just before it).
             for a, b in zip(old_i, kept):
@@ -177,6 +168,30 @@ def test_instrumented_code_keeps_its_instructions_and_lines():
             assert len(probes.parse_exception_table(new.co_exceptiontable)) == \
                 len(probes.parse_exception_table(old.co_exceptiontable))
     assert probes_seen > 20000
+
+
+def _strip_probes(new_i, probe_at):
+    """``(kept, landing, probes)`` for the instructions `new_i` of an
+    instrumented code object: the instructions that are not probes' (in
+    order), each new offset mapped to the kept instruction run from there (a
+    probe's offsets land on the instruction after it), and the number of
+    probes; ``probe_at(k)`` is the length of the probe starting at index k, or 0."""
+    kept, landing, pending = [], {}, []
+    probes = 0
+    k = 0
+    while k < len(new_i):
+        length = probe_at(k)
+        if length:
+            probes += 1
+            pending += [i.offset for i in new_i[k:k + length]]
+            k += length
+            continue
+        for off in pending + [new_i[k].offset]:
+            landing[off] = new_i[k]
+        pending = []
+        kept.append(new_i[k])
+        k += 1
+    return kept, landing, probes
 
 
 def _check_instrumented_310(ins) -> int:
@@ -192,22 +207,15 @@ def _check_instrumented_310(ins) -> int:
             old_lines, new_lines = _unit_lines(old), _unit_lines(new)
             old_i = [i for i in dis.get_instructions(old) if i.opname != "EXTENDED_ARG"]
             new_i = [i for i in dis.get_instructions(new) if i.opname != "EXTENDED_ARG"]
-            kept, landing, pending = [], {}, []
-            k = 0
-            while k < len(new_i):
-                ins_ = new_i[k]
-                if ins_.opname == "LOAD_CONST" and ins_.argval is _probe:
+            def probe_at(k):
+                if new_i[k].opname == "LOAD_CONST" and new_i[k].argval is _probe:
                     assert [(i.opname, i.arg) for i in new_i[k + 1:k + 3]] == [("CALL_FUNCTION", 0), ("POP_TOP", None)]
                     assert len({new_lines[i.offset] for i in new_i[k:k + 4]}) == 1
-                    probes_seen += 1
-                    pending += [i.offset for i in new_i[k:k + 3]]
-                    k += 3
-                    continue
-                for off in pending + [ins_.offset]:
-                    landing[off] = ins_
-                pending = []
-                kept.append(ins_)
-                k += 1
+                    return 3
+                return 0
+
+            kept, landing, n = _strip_probes(new_i, probe_at)
+            probes_seen += n
             assert [(i.opname, new_lines[i.offset]) for i in kept] == \
                 [(i.opname, old_lines[i.offset]) for i in old_i], (path, old.co_name)
             new_of = {id(b): a for a, b in zip(old_i, kept)}
