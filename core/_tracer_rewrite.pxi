@@ -30,7 +30,7 @@ cdef void _init_opcode_tables():
     memset(_POPJUMP_OP, 0, 256)
     memset(_JABS_OP, 0, 256)
     memset(_SETUP_OP, 0, 256)
-    if sys.version_info[:2] == (3, 10):
+    if _PY310:
         for op in _opcode.hasjrel:
             _JREL_OP[op] = 1
             if _opcode.opname[op].startswith("SETUP_"):
@@ -86,6 +86,28 @@ def encode_runs(list runs, int first_line):
             _put_varint(out, col + 1 if col is not None else 0)
             _put_varint(out, end_col + 1 if end_col is not None else 0)
     return bytes(out)
+
+
+cdef inline int _is_jump(int op):
+    return _JREL_OP[op] or _JABS_OP[op]
+
+
+cdef inline long _jump_target(int op, long own, long arg):
+    """The code unit a jump (`op` at unit `own`, argument `arg`) goes to:
+    absolute (3.10), or relative to the unit after its inline caches."""
+    if _JABS_OP[op]:
+        return arg
+    cdef long after = own + 1 + _NCACHES[op]
+    return after - arg if _JREL_OP[op] == 2 else after + arg
+
+
+cdef inline long _jump_arg(int op, long after, long dest):
+    """The argument that makes a jump `op` ending at unit `after` (its
+    inline caches included) go to unit `dest` (_jump_target's inverse);
+    negative if the jump would have to change direction."""
+    if _JABS_OP[op]:
+        return dest
+    return after - dest if _JREL_OP[op] == 2 else dest - after
 
 
 def encode_lines_310(list runs, int first_line):
@@ -211,25 +233,15 @@ def rewrite_code(code, list consts, probe):
             i += 1 + _NCACHES[op]
             start = i
         index_of[nunits] = n
-        if _PY310:
-            positions = unit_lines_310(code)
-            for k in range(n):
-                pyline = positions[owns[k]]
-                lines[k] = NO_LINE_NUMBER if pyline is None else <int>pyline
-        else:
-            positions = list(code.co_positions())
-            for k in range(n):
-                pyline = positions[owns[k]][0]
-                lines[k] = NO_LINE_NUMBER if pyline is None else <int>pyline
+        positions = unit_lines_310(code) if _PY310 else list(code.co_positions())
+        for k in range(n):
+            pyline = positions[owns[k]] if _PY310 else positions[owns[k]][0]
+            lines[k] = NO_LINE_NUMBER if pyline is None else <int>pyline
         # Jumps.
         for k in range(n):
             op = ops[k]
-            if _JREL_OP[op] or _JABS_OP[op]:
-                if _JABS_OP[op]:
-                    t = args[k]
-                else:
-                    t = owns[k] + 1 + _NCACHES[op]
-                    t = t - args[k] if _JREL_OP[op] == 2 else t + args[k]
+            if _is_jump(op):
+                t = _jump_target(op, owns[k], args[k])
                 if t < 0 or t > nunits or index_of[t] < 0:
                     raise ValueError("jump to %d is not an instruction in %s" % (t, code.co_name))
                 tk = index_of[t]
@@ -300,10 +312,7 @@ def rewrite_code(code, list consts, probe):
                     newarg[k] = args[k]
                     continue
                 t = istart[k] + exts[k] + 1 + _NCACHES[ops[k]]
-                if _JABS_OP[ops[k]]:
-                    arg = pstart[tk]
-                else:
-                    arg = t - pstart[tk] if _JREL_OP[ops[k]] == 2 else pstart[tk] - t
+                arg = _jump_arg(ops[k], t, pstart[tk])
                 if arg < 0:
                     raise ValueError("jump changed direction in %s" % code.co_name)
                 need = 0 if arg < 0x100 else 1 if arg < 0x10000 else 2 if arg < 0x1000000 else 3

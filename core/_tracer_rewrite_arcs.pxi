@@ -37,7 +37,7 @@ cdef int _op_JUMP_ABSOLUTE = _opcode.opmap.get("JUMP_ABSOLUTE", -1)
 # An arc probe without its EXTENDED_ARGs: 3.11 PUSH_NULL, LOAD_CONST x2,
 # PRECALL (+1 cache), CALL (+4), POP_TOP; 3.10 LOAD_CONST x2,
 # CALL_FUNCTION 1, POP_TOP.
-cdef int _ARC_PROBE_UNITS = 4 if sys.version_info[:2] == (3, 10) else 11
+cdef int _ARC_PROBE_UNITS = 4 if _PY310 else 11
 
 
 cdef inline int _nprefix(long arg):
@@ -166,12 +166,8 @@ def rewrite_arcs_c(code, list consts, probe):
         first = code.co_firstlineno
         for k in range(n):
             op = ops[k]
-            if _JREL_OP[op] or _JABS_OP[op]:
-                if _JABS_OP[op]:
-                    t = args[k]
-                else:
-                    t = owns[k] + 1 + _NCACHES[op]
-                    t = t - args[k] if _JREL_OP[op] == 2 else t + args[k]
+            if _is_jump(op):
+                t = _jump_target(op, owns[k], args[k])
                 if t < 0 or t >= nunits or index_of[t] < 0:
                     raise ValueError("jump to %d is not an instruction in %s" % (t, code.co_name))
                 jump_to[k] = index_of[t]
@@ -390,10 +386,7 @@ cdef object _lay_out_arcs(code, list consts, probe, int n, int *ops, int *args, 
                     continue
                 after = at[k] + exts[k] + 1 + _NCACHES[ops[k]]
                 dest = tstart[k] if has_jump[k] else land[tk]
-                if _JABS_OP[ops[k]]:
-                    arg = dest
-                else:
-                    arg = after - dest if _JREL_OP[ops[k]] == 2 else dest - after
+                arg = _jump_arg(ops[k], after, dest)
                 if arg < 0:
                     raise ValueError("jump changed direction in %s" % code.co_name)
                 if _nprefix(arg) > exts[k]:
