@@ -303,6 +303,11 @@ cdef class CodeState:
     cdef int nlines
     cdef int left
     cdef unsigned char *seen
+    # sysmon line mode, code objects whose LINE events would make CPython
+    # search the line table (see SysMonTracer._enable_code): per code unit,
+    # the line an INSTRUCTION event there records (0: none), or NULL.
+    cdef int *unit_lines
+    cdef Py_ssize_t nunit_lines
     # Branch mode: open-addressing set of packed arcs already recorded.
     cdef uint64_t *arcs
     cdef Py_ssize_t arcs_mask
@@ -336,6 +341,7 @@ cdef class CodeState:
 
     def __dealloc__(self):
         PyMem_Free(self.seen)
+        PyMem_Free(self.unit_lines)
         PyMem_Free(self.arcs)
         PyMem_Free(self.bslot)
         PyMem_Free(self.blocs)
@@ -353,6 +359,9 @@ cdef class CodeState:
         self.code_len = 0
         PyMem_Free(self.seen)
         self.seen = NULL
+        PyMem_Free(self.unit_lines)
+        self.unit_lines = NULL
+        self.nunit_lines = 0
         self.nlines = 0
         self.base = 0
         self.left = -1
@@ -425,23 +434,58 @@ cdef bint _alloc_seen(CodeState cs, int lo, int hi) except -1:
     return True
 
 
-cdef int _compute_lines(CodeState cs, object code) except -1:
-    """Fill cs's line bitmap from code.co_lines()."""
-    cdef bytes co = code.co_code
+cdef Py_ssize_t _resume_end(bytes co):
+    """The byte offset just past co's first RESUME, or -1 (none, or Python
+    3.10).  Instructions up to the first RESUME (3.11+: RETURN_GENERATOR,
+    MAKE_CELL, COPY_FREE_VARS, RESUME...) never produce a line event."""
     cdef const unsigned char *b = co
     cdef Py_ssize_t n = len(co)
     cdef Py_ssize_t i = 0
-    cdef Py_ssize_t prefix_end = -1
-    cdef int line
-    # Instructions up to the first RESUME (3.11+: RETURN_GENERATOR, MAKE_CELL,
-    # COPY_FREE_VARS, RESUME...) never produce a line event: lines only found
-    # there would keep the code object from ever being complete.
     if _RESUME >= 0:
         while i < n:
             if b[i] == _RESUME:
-                prefix_end = i + 2
-                break
+                return i + 2
             i += 2
+    return -1
+
+
+cdef int _compute_unit_lines(CodeState cs, object code) except -1:
+    """Fill cs.unit_lines (Python 3.11+ line tables, read as _table_lines
+    does): per code unit, the line an INSTRUCTION event there stands for, -1
+    for units of no line and for the prologue up to the first RESUME (whose
+    lines _compute_lines doesn't count either)."""
+    cdef bytes co = code.co_code
+    cdef Py_ssize_t nunits = len(co) // 2
+    cdef Py_ssize_t prefix_end = _resume_end(co)
+    cdef bytes table_obj = code.co_linetable
+    cdef const unsigned char *t = table_obj
+    cdef Py_ssize_t n = len(table_obj)
+    cdef Py_ssize_t k = 0, unit = 0, u, stop
+    cdef long long line = code.co_firstlineno, entry_line
+    cdef int length
+    cdef int *lines = <int *>PyMem_Malloc((nunits + 1) * sizeof(int))
+    if lines == NULL:
+        raise MemoryError()
+    for u in range(nunits + 1):
+        lines[u] = -1
+    while k < n and unit < nunits:
+        k = _bc_linetable_entry(t, n, k, &line, &entry_line, &length)
+        stop = min(unit + length, nunits)
+        if entry_line >= 0 and entry_line <= 0x7fffffff:
+            for u in range(unit, stop):
+                if 2 * u >= prefix_end:
+                    lines[u] = <int>entry_line
+        unit += length
+    PyMem_Free(cs.unit_lines)
+    cs.unit_lines = lines
+    cs.nunit_lines = nunits
+    return 0
+
+
+cdef int _compute_lines(CodeState cs, object code) except -1:
+    """Fill cs's line bitmap from code.co_lines()."""
+    cdef Py_ssize_t prefix_end = _resume_end(code.co_code)
+    cdef int line
     if _LINETABLE_311:
         return _table_lines(cs, code, prefix_end)
     lines = set()
@@ -458,6 +502,37 @@ cdef int _compute_lines(CodeState cs, object code) except -1:
         cs.seen[line - cs.base] = 0
     cs.left = len(lines)
     return 0
+
+
+cdef extern from "Python.h":
+    ctypedef struct PyCompilerFlags:
+        int cf_flags
+        int cf_feature_version
+    object Py_CompileStringObject(const char *source, object filename, int start,
+                                  PyCompilerFlags *flags, int optimize)
+    int Py_file_input
+    int PyCF_IGNORE_COOKIE
+    int PY_MINOR_VERSION
+
+
+def compile_program(str source, str filename):
+    """``compile(source, filename, "exec", dont_inherit=True)``, through the
+    C API: the builtin first asks whether `source` is an AST (PyAST_Check),
+    which builds the ``_ast`` module's ~120 types on first use, 11 M
+    instructions (3.12) a program that is run from its source never pays.
+
+    :param source: the program's text (str, no NUL characters).
+    :param filename: its file name, as tracebacks and ``co_filename`` give it.
+    :returns: the module code object.
+    :raises SyntaxError: as ``compile()`` does.
+    """
+    cdef PyCompilerFlags flags
+    if "\0" in source:
+        return compile(source, filename, "exec", dont_inherit=True)
+    flags.cf_flags = PyCF_IGNORE_COOKIE     # text already decoded
+    flags.cf_feature_version = PY_MINOR_VERSION
+    encoded = source.encode("utf-8")
+    return Py_CompileStringObject(encoded, filename, Py_file_input, &flags, -1)
 
 
 def countable_lines(code):

@@ -101,6 +101,43 @@ cdef inline int _add_arcs(CodeState cs, object arcs) except -1:
     return 0
 
 
+cdef bint _long_lines(CodeState cs, object code) except -1:
+    """Should line mode measure `code` with INSTRUCTION events instead of LINE?
+
+    CPython 3.12/3.13 keep each instruction's line as a signed byte relative
+    to co_firstlineno (Python/instrumentation.c, compute_line_delta); for a
+    line more than 127 lines away, every LINE event there searches the whole
+    line table from its start (PyCode_Addr2Line), for this line and the one
+    before.  In long module bodies that is most of what line mode costs.  An
+    INSTRUCTION event comes with the offset, which cs.unit_lines turns into
+    the line at once; it fires for each instruction, not each line, so it is
+    only used when at least half of the code's lines are that far away.
+    Both record the same lines: every instruction LINE events reach is in a
+    line they report (line starts, jump targets and handlers all are)."""
+    cdef int i, far = 0, total = 0
+    cdef int limit = code.co_firstlineno + 127
+    if cs.unit_lines != NULL:
+        return True
+    if cs.seen == NULL:
+        if cs.left == -2:
+            return False
+        _compute_lines(cs, code)
+        if cs.seen == NULL:
+            cs.left = -2
+            return False
+    if cs.base + cs.nlines - 1 <= limit:
+        return False
+    for i in range(cs.nlines):
+        if cs.seen[i] != 2:
+            total += 1
+            if cs.base + i > limit:
+                far += 1
+    if 2 * far < total:
+        return False
+    _compute_unit_lines(cs, code)
+    return True
+
+
 @cython.final
 cdef class SysMonTracer(_TracerBase):
     """PEP 669 (``sys.monitoring``) tracer, Python 3.12+; measures every thread.
@@ -118,6 +155,7 @@ cdef class SysMonTracer(_TracerBase):
     cdef object _disable
     cdef object _set_local_events
     cdef int _ev_line
+    cdef int _ev_instruction
     cdef int _ev_local_arcs     # LINE | JUMP | PY_RETURN
     cdef int _ev_branch
     cdef dict _local_codes      # id(code) -> code with local events set by us
@@ -126,12 +164,13 @@ cdef class SysMonTracer(_TracerBase):
     cdef dict _crumbs           # thread id -> (id(code), LINE offset) of its last crumb JUMP
     cdef object _cb_start
     cdef object _cb_line
+    cdef object _cb_instruction
     cdef object _cb_branch
     cdef object _cb_jump
     cdef object _cb_return
     cdef object _cb_unwind
     # How many callbacks of each kind ran (see event_counts()).
-    cdef long n_start, n_line, n_branch, n_jump, n_return, n_unwind, n_complete
+    cdef long n_start, n_line, n_instruction, n_branch, n_jump, n_return, n_unwind, n_complete
 
     def __init__(self, data, should_trace, should_trace_cache, *, branch=False, warn=None):
         if _sysmon is None:
@@ -146,6 +185,7 @@ cdef class SysMonTracer(_TracerBase):
         self._set_local_events = _sysmon.set_local_events
         ev = _sysmon.events
         self._ev_line = ev.LINE
+        self._ev_instruction = ev.INSTRUCTION
         self._ev_local_arcs = ev.LINE | ev.JUMP | ev.PY_RETURN
         self._ev_branch = ev.BRANCH
         self._local_codes = {}
@@ -154,6 +194,7 @@ cdef class SysMonTracer(_TracerBase):
         self._crumbs = {}
         self._cb_start = self._py_start
         self._cb_line = self._line_arcs if self.branch else self._line
+        self._cb_instruction = self._instruction
         self._cb_branch = self._branch_event
         self._cb_jump = self._jump_event
         self._cb_return = self._return_event
@@ -161,7 +202,9 @@ cdef class SysMonTracer(_TracerBase):
 
     cdef int _enable_code(self, object code, CodeState cs) except -1:
         cdef int events = self._ev_line
-        if self.branch:
+        if not self.branch and _long_lines(cs, code):
+            events = self._ev_instruction
+        elif self.branch:
             if cs.cmap is None:
                 _build_code_map(self, cs, code)
             events = self._ev_local_arcs
@@ -231,30 +274,47 @@ cdef class SysMonTracer(_TracerBase):
         3.13; generators most) while it has local events, even when each of
         its locations was DISABLEd."""
         cdef CodeState cs = _lookup(self, <PyObject *>code)
-        cdef int idx
         self.n_line += 1
         if cs.measured:
-            PySet_Add(cs.file_data, line)
-            self.active = True
-            if cs.left != -2:
+            return self._record_line(cs, code, line)
+        return self._disable
+
+    def _instruction(self, code, int offset):
+        """INSTRUCTION (line mode, code objects _long_lines() picked): record
+        the line of the instruction at `offset` (a byte offset), then DISABLE."""
+        cdef CodeState cs = _lookup(self, <PyObject *>code)
+        cdef Py_ssize_t unit = offset >> 1
+        self.n_instruction += 1
+        if cs.measured and cs.unit_lines != NULL and 0 <= unit < cs.nunit_lines:
+            if cs.unit_lines[unit] >= 0:
+                return self._record_line(cs, code, cs.unit_lines[unit])
+        return self._disable
+
+    cdef object _record_line(self, CodeState cs, object code, int line):
+        """Record `line` of measured code; DISABLE, or turn the code object's
+        local events off once all of its lines were recorded (and return None)."""
+        cdef int idx
+        PySet_Add(cs.file_data, line)
+        self.active = True
+        if cs.left != -2:
+            if cs.seen == NULL:
+                _compute_lines(cs, code)
                 if cs.seen == NULL:
-                    _compute_lines(cs, code)
-                    if cs.seen == NULL:
-                        cs.left = -2    # no line table to complete
-                        return self._disable
-                idx = line - cs.base
-                if <unsigned int>idx < <unsigned int>cs.nlines and cs.seen[idx] == 0:
-                    cs.seen[idx] = 1
-                    cs.left -= 1
-                    if cs.left == 0:
-                        cs.left = -2
-                        if _sysmon.get_tool(self.tool_id) != "covcore":
-                            # The program freed our tool id (stop() warns).
-                            return None
-                        self.n_complete += 1
-                        self._set_local_events(self.tool_id, code, 0)
-                        self._completed[id(code)] = code
+                    cs.left = -2    # no line table to complete
+                    return self._disable
+            idx = line - cs.base
+            if <unsigned int>idx < <unsigned int>cs.nlines and cs.seen[idx] == 0:
+                cs.seen[idx] = 1
+                cs.left -= 1
+                if cs.left == 0:
+                    cs.left = -2
+                    if _sysmon.get_tool(self.tool_id) != "covcore":
+                        # The program freed our tool id (stop() warns).
                         return None
+                    self.n_complete += 1
+                    self._set_local_events(self.tool_id, code, 0)
+                    self._completed[id(code)] = code
+                    return None
         return self._disable
 
     def _line_arcs(self, code, int line):
@@ -426,6 +486,8 @@ cdef class SysMonTracer(_TracerBase):
             mon.register_callback(tool_id, events.PY_START, self._cb_start)
             mon.register_callback(tool_id, events.PY_RESUME, self._cb_start)
             mon.register_callback(tool_id, events.LINE, self._cb_line)
+            if not self.branch:
+                mon.register_callback(tool_id, events.INSTRUCTION, self._cb_instruction)
             wanted = events.PY_START | events.PY_RESUME
             if self.branch:
                 mon.register_callback(tool_id, events.BRANCH, self._cb_branch)
@@ -451,7 +513,7 @@ cdef class SysMonTracer(_TracerBase):
                 for code in self._local_codes.values():
                     mon.set_local_events(tool_id, code, 0)
                 for event in (
-                    events.PY_START, events.PY_RESUME, events.LINE, events.BRANCH,
+                    events.PY_START, events.PY_RESUME, events.LINE, events.INSTRUCTION, events.BRANCH,
                     events.JUMP, events.PY_RETURN, events.PY_UNWIND,
                 ):
                     mon.register_callback(tool_id, event, None)
@@ -500,6 +562,7 @@ cdef class SysMonTracer(_TracerBase):
         return {
             "start": self.n_start,
             "line": self.n_line,
+            "instruction": self.n_instruction,
             "branch": self.n_branch,
             "jump": self.n_jump,
             "return": self.n_return,

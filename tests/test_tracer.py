@@ -1797,6 +1797,100 @@ def test_sysmon_branch_events_turn_off(tmp_path):
     assert branch_view(data[path], HOT) == branch_view(run_traced("ctrace", True, path, HOT)[path], HOT)
 
 
+def long_module(blocks: int) -> str:
+    """A module whose body, and one generator's body, run far past line
+    128 of their code objects: decorators, multi-line statements, loops,
+    try/except/finally, with, match, lambdas, comprehensions, and an
+    exception caught at module level."""
+    out = ["import contextlib", "x = 0", "def gen(n):"]
+    for i in range(70):
+        out += [
+            f"    if n > {i}:",
+            f"        yield {i}",
+            "    else:",
+            "        n += 1",
+        ]
+    out += ["    return n"]
+    for i in range(blocks):
+        out += [
+            "@contextlib.contextmanager",
+            f"def cm{i}():",
+            "    yield 1",
+            f"def f{i}(a):",
+            f"    if a > {i}:",
+            "        return a",
+            "    for j in range(2):",
+            "        try:",
+            "            a += j",
+            "        except ValueError:",
+            "            pass",
+            "        finally:",
+            "            a -= 0",
+            "    return [k for k in range(a) if k % 2]",
+            f"x += len(f{i}(x % 3)) + (",
+            "    1 if x > 5",
+            "    else 2)",
+            "try:",
+            f"    raise KeyError({i}) if x % 2 else ValueError({i})",
+            "except KeyError:",
+            "    x += 1",
+            "except ValueError:",
+            "    x -= 1",
+            f"with cm{i}() as y:",
+            "    y = (lambda q: q + 1)(x)",
+            "match x % 3:",
+            "    case 0:",
+            "        x += 2",
+            "    case _:",
+            "        x += 3",
+        ]
+    out += ["total = sum(gen(x))"]
+    return "\n".join(out) + "\n"
+
+
+@needs_sysmon
+def test_sysmon_long_code_objects_use_instruction_events(tmp_path):
+    # A LINE event more than 127 lines past co_firstlineno makes CPython
+    # search the line table from its start; such code objects are measured
+    # with INSTRUCTION events instead, and must record the same lines.
+    source = long_module(12)
+    path = str(tmp_path / "long.py")
+    data: dict = {}
+    tracer = make_tracer("sysmon", data, only(path))
+    tracer.start()
+    try:
+        exec(compile(source, path, "exec"), {"__name__": "__covtest__"})
+    finally:
+        tracer.stop()
+    counts = tracer.event_counts()
+    assert counts["instruction"] > 0, counts
+    want = run_traced("python", False, path, source)[path]
+    assert data[path] == want
+    assert len(want) == 412
+    # The short functions still use LINE events.
+    assert counts["line"] > 0, counts
+
+
+@needs_sysmon
+def test_sysmon_long_code_objects_restart(tmp_path):
+    # restart() forgets what was recorded: the next run records every line again.
+    source = long_module(4)
+    path = str(tmp_path / "long.py")
+    code = compile(source, path, "exec")
+    data: dict = {}
+    tracer = make_tracer("sysmon", data, only(path))
+    tracer.start()
+    try:
+        exec(code, {"__name__": "__covtest__"})
+        first = set(data[path])
+        data[path].clear()
+        tracer.restart()
+        exec(code, {"__name__": "__covtest__"})
+    finally:
+        tracer.stop()
+    assert data[path] == first == run_traced("python", False, path, source)[path]
+
+
 IFFY = """\
 def f(x):
     if x is None:
