@@ -16,6 +16,12 @@ import types
 from covcore.errors import NoSource
 from covcore.pysource import read_source
 
+try:
+    from covcore._tracer import compile_program as _compile_program
+except ImportError:  # no compiled extension: the builtin does the same
+    def _compile_program(source: str, filename: str) -> types.CodeType:
+        return compile(source, filename, "exec", dont_inherit=True)
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
     from typing import Any
@@ -70,7 +76,7 @@ class ProgramRunner:
                 raise NoSource(f"No file to run: {self.args[0]!r}")
             source = read_source(filename)
             try:
-                self.code = compile(source, filename, "exec", dont_inherit=True)
+                self.code = _compile_program(source, filename)
             except SyntaxError as exc:
                 raise NoSource(f"Couldn't run {self.args[0]!r}: {exc.msg} (line {exc.lineno})") from None
             self.filename = filename
