@@ -31,6 +31,54 @@
 
 cdef object _sysmon = getattr(sys, "monitoring", None)
 
+cdef extern from *:
+    """
+    /* Take ints, and tuples and dicts made only of those, out of the cyclic
+       garbage collector's lists: they can't be part of a cycle.  CPython
+       untracks such tuples (and dicts) itself, but only when a collection
+       has looked at them; a code map is thousands of them, scanned by every
+       young collection until then.  A dict that later gets a tracked value
+       is tracked again by CPython (MAINTAIN_TRACKING in dictobject.c).
+       Returns 1 if `o` is untracked now. */
+    static int covcore_untrack_atoms(PyObject *o, int depth) {
+        if (!PyObject_IS_GC(o)) {
+            return 1;
+        }
+        if (depth > 4) {
+            return !PyObject_GC_IsTracked(o);
+        }
+        if (PyTuple_CheckExact(o)) {
+            Py_ssize_t i, n = PyTuple_GET_SIZE(o);
+            for (i = 0; i < n; i++) {
+                if (!covcore_untrack_atoms(PyTuple_GET_ITEM(o, i), depth + 1)) {
+                    return 0;
+                }
+            }
+        }
+        else if (PyDict_CheckExact(o)) {
+            Py_ssize_t pos = 0;
+            PyObject *k, *v;
+            int all = 1;
+            while (PyDict_Next(o, &pos, &k, &v)) {
+                if (!covcore_untrack_atoms(k, depth + 1) || !covcore_untrack_atoms(v, depth + 1)) {
+                    all = 0;
+                }
+            }
+            if (!all) {
+                return 0;
+            }
+        }
+        else {
+            return !PyObject_GC_IsTracked(o);
+        }
+        if (PyObject_GC_IsTracked(o)) {
+            PyObject_GC_UnTrack(o);
+        }
+        return 1;
+    }
+    """
+    int covcore_untrack_atoms(object o, int depth)
+
 
 cdef int _build_code_map(_TracerBase t, CodeState cs, object code) except -1:
     """Analyse `code` once (see covcore.bytecode) and keep the result in cs."""
@@ -75,6 +123,9 @@ cdef int _build_code_map(_TracerBase t, CodeState cs, object code) except -1:
     units = cm.unwind_lines
     for i in range(min(n, len(units))):
         cs.unwind_lines[i] = units[i]
+    # Copied: the list (a line per code unit) would be the largest object
+    # the garbage collector scans in a code map kept for the code's lifetime.
+    cm.unwind_lines = None
     k = 0
     for off, info in cm.branches.items():
         b = &cs.blocs[k]
@@ -90,6 +141,9 @@ cdef int _build_code_map(_TracerBase t, CodeState cs, object code) except -1:
     cs.crumb_lines = cm.crumb_lines if cm.crumb_lines else None
     cs.crumb_jumps = cm.crumb_jumps if cm.crumb_jumps else None
     cs.cmap = cm     # keeps the arcs borrowed by blocs alive
+    for part in (cm.line_records, cm.branches, cm.jumps, cm.returns, cm.resumes,
+                 cm.crumb_lines, cm.crumb_jumps):
+        covcore_untrack_atoms(part, 0)
     return 0
 
 
