@@ -1891,6 +1891,66 @@ def test_sysmon_long_code_objects_restart(tmp_path):
     assert data[path] == first == run_traced("python", False, path, source)[path]
 
 
+SUPERS = """\
+def f(n):
+    x = 1.5
+    y = 0.0
+    for _ in range(n):
+        y = y + x * x
+        z = y
+        w = z
+    return w
+def g(n):
+    a = n
+    b = a
+    if n < 0:
+        b = -a
+    return a + b
+"""
+
+
+def superinstructions(func) -> int:
+    import dis
+
+    return sum("__" in ins.opname for ins in dis.get_instructions(func, adaptive=True))
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 12), reason="3.12's superinstructions")
+def test_sysmon_312_superinstructions_come_back(tmp_path):
+    # 3.12 takes LOAD_FAST__LOAD_FAST and its kind out of a code object it
+    # instruments; once a code object's every line was recorded and its
+    # events are off, covcore writes them back (a float loop runs 5% fewer
+    # instructions).  A code object still waiting for a line keeps its events
+    # and is left alone; a new epoch takes them out again and every line is
+    # recorded again.
+    path = str(tmp_path / "supers.py")
+    ns: dict = {}
+    exec(compile(SUPERS, path, "exec"), ns)
+    f, g = ns["f"], ns["g"]
+    f(3)
+    g(3)
+    plain_f, plain_g = superinstructions(f), superinstructions(g)
+    assert plain_f >= 3 and plain_g >= 2
+    data: dict = {}
+    tracer = make_tracer("sysmon", data, only(path))
+    tracer.start()
+    try:
+        assert f(3) == 6.75
+        assert g(3) == 6
+        assert superinstructions(f) == plain_f
+        assert superinstructions(g) == 0   # line 13 never ran
+        lines = set(data[path])
+        assert lines == {2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 14}
+        data[path].clear()
+        tracer.restart()
+        assert f(3) == 6.75
+        assert set(data[path]) == {2, 3, 4, 5, 6, 7, 8}
+    finally:
+        tracer.stop()
+    assert superinstructions(f) == plain_f
+    assert f(3) == 6.75
+
+
 IFFY = """\
 def f(x):
     if x is None:
