@@ -308,6 +308,8 @@ cdef class CodeState:
     # the line an INSTRUCTION event there records (0: none), or NULL.
     cdef int *unit_lines
     cdef Py_ssize_t nunit_lines
+    # sysmon on 3.12: superinstructions written back this epoch (unmeasured code)
+    cdef bint requickened
     # Branch mode: open-addressing set of packed arcs already recorded.
     cdef uint64_t *arcs
     cdef Py_ssize_t arcs_mask
@@ -362,6 +364,7 @@ cdef class CodeState:
         PyMem_Free(self.unit_lines)
         self.unit_lines = NULL
         self.nunit_lines = 0
+        self.requickened = False
         self.nlines = 0
         self.base = 0
         self.left = -1

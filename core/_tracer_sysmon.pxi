@@ -165,8 +165,11 @@ cdef extern from *:
     #else
     static CYTHON_INLINE unsigned char *covcore_live_units_312(PyObject *code) { return NULL; }
     #endif
+    /* Code units in a 3.11+ code object, without making co_code. */
+    static CYTHON_INLINE Py_ssize_t covcore_code_size(PyObject *code) { return Py_SIZE(code); }
     """
     unsigned char *covcore_live_units_312(PyObject *code)
+    Py_ssize_t covcore_code_size(PyObject *code)
 
 
 # Python 3.12 only: what _requicken() needs to know of each opcode (built
@@ -231,7 +234,7 @@ cdef int _requicken(object code) except -1:
     later instrumentation takes them out again first.  Returns how many were
     written."""
     cdef unsigned char *u = covcore_live_units_312(<PyObject *>code)
-    cdef Py_ssize_t n = len(code.co_code) // 2
+    cdef Py_ssize_t n = covcore_code_size(<PyObject *>code)
     cdef Py_ssize_t i
     cdef int op, base, prev, k, written = 0
     if u == NULL or not _REQUICKEN:
@@ -420,6 +423,11 @@ cdef class SysMonTracer(_TracerBase):
                     if self._adopted and self._adopted_frame(False):
                         return None
                     _add_arcs(cs, arcs)
+        elif _REQUICKEN and not cs.requickened:
+            # Not measured: its PY_START goes off now, and with it the only
+            # event that made 3.12 take its superinstructions out.
+            cs.requickened = True
+            _requicken(code)
         return self._disable
 
     def _line(self, code, int line):
@@ -727,3 +735,8 @@ cdef class SysMonTracer(_TracerBase):
             "unwind": self.n_unwind,
             "complete": self.n_complete,
         }
+
+
+def _requicken_for_tests(code):
+    """_requicken(code), for tests: how many superinstructions were written."""
+    return _requicken(code)

@@ -1951,6 +1951,61 @@ def test_sysmon_312_superinstructions_come_back(tmp_path):
     assert f(3) == 6.75
 
 
+@pytest.mark.skipif(sys.version_info[:2] != (3, 12), reason="3.12's superinstructions")
+def test_sysmon_312_superinstructions_of_unmeasured_code(tmp_path):
+    # Code that is not measured gets one PY_START, which 3.12 instruments
+    # (taking the superinstructions out) and covcore DISABLEs at once: they
+    # are written back then.  A generator's resumptions keep working.
+    path = str(tmp_path / "supers.py")
+    ns: dict = {}
+    exec(compile(SUPERS + "def gen(n):\n    a = n\n    b = a\n    yield a + b\n    c = b\n    yield c\n", path, "exec"), ns)
+    f, gen = ns["f"], ns["gen"]
+    f(3)
+    plain_f = superinstructions(f)
+    data: dict = {}
+    tracer = make_tracer("sysmon", data, only(str(tmp_path / "other.py")))
+    tracer.start()
+    try:
+        assert f(3) == 6.75
+        assert superinstructions(f) == plain_f
+        assert list(gen(2)) == [4, 2]
+        assert list(gen(5)) == [10, 5]
+    finally:
+        tracer.stop()
+    assert data == {}
+    assert f(3) == 6.75
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 12), reason="3.12's superinstructions")
+def test_312_superinstructions_left_alone_while_another_tool_has_events():
+    # Writing them back while some instruction is instrumented (here another
+    # tool's LINE events) would hide that tool's events: nothing is written.
+    from covcore._tracer import _requicken_for_tests
+
+    ns: dict = {}
+    exec(compile(SUPERS, "/x/supers.py", "exec"), ns)
+    f = ns["f"]
+    f(3)
+    mon = sys.monitoring
+    tool = next(i for i in range(6) if mon.get_tool(i) is None)
+    mon.use_tool_id(tool, "other")
+    seen = []
+    try:
+        mon.register_callback(tool, mon.events.LINE, lambda code, line: seen.append(line))
+        mon.set_local_events(tool, f.__code__, mon.events.LINE)
+        assert superinstructions(f) == 0
+        assert _requicken_for_tests(f.__code__) == 0
+        f(2)
+        assert set(seen) == {2, 3, 4, 5, 6, 7, 8}
+        mon.set_local_events(tool, f.__code__, 0)
+        assert _requicken_for_tests(f.__code__) == superinstructions(f) > 0
+    finally:
+        mon.set_local_events(tool, f.__code__, 0)
+        mon.register_callback(tool, mon.events.LINE, None)
+        mon.free_tool_id(tool)
+    assert f(3) == 6.75
+
+
 IFFY = """\
 def f(x):
     if x is None:
