@@ -305,7 +305,7 @@ cdef class CodeState:
     cdef unsigned char *seen
     # sysmon line mode, code objects whose LINE events would make CPython
     # search the line table (see SysMonTracer._enable_code): per code unit,
-    # the line an INSTRUCTION event there records (0: none), or NULL.
+    # the line an INSTRUCTION event there records (-1: none), or NULL.
     cdef int *unit_lines
     cdef Py_ssize_t nunit_lines
     # sysmon on 3.12: superinstructions written back this epoch (unmeasured code)

@@ -224,8 +224,8 @@ if _REQUICKEN:
 
 cdef int _requicken(object code) except -1:
     """Python 3.12: put back the superinstructions (LOAD_FAST__LOAD_FAST and
-    four more) that instrumenting `code` took out, once it has no local
-    events left.  CPython 3.12 writes them in _PyCode_Quicken when it makes a
+    four more) that instrumenting `code` took out: measured code once it has
+    no local events left, other code when its PY_START goes off.  CPython 3.12 writes them in _PyCode_Quicken when it makes a
     code object and rewrites them to single instructions whenever it
     instruments one (even for one PY_START), so measured code would run ~5%
     more instructions for good.  Done exactly as _PyCode_Quicken does, and only
@@ -260,6 +260,20 @@ cdef int _requicken(object code) except -1:
     return written
 
 
+cdef bint _line_bitmap(CodeState cs, object code) except -1:
+    """Make cs's line bitmap (_compute_lines) if it isn't made yet; False
+    (and cs.left -2: never complete) for code with no line table to count."""
+    if cs.seen != NULL:
+        return True
+    if cs.left == -2:
+        return False
+    _compute_lines(cs, code)
+    if cs.seen == NULL:
+        cs.left = -2
+        return False
+    return True
+
+
 cdef bint _long_lines(CodeState cs, object code) except -1:
     """Should line mode measure `code` with INSTRUCTION events instead of LINE?
 
@@ -277,13 +291,8 @@ cdef bint _long_lines(CodeState cs, object code) except -1:
     cdef int limit = code.co_firstlineno + 127
     if cs.unit_lines != NULL:
         return True
-    if cs.seen == NULL:
-        if cs.left == -2:
-            return False
-        _compute_lines(cs, code)
-        if cs.seen == NULL:
-            cs.left = -2
-            return False
+    if not _line_bitmap(cs, code):
+        return False
     if cs.base + cs.nlines - 1 <= limit:
         return False
     for i in range(cs.nlines):
@@ -460,12 +469,7 @@ cdef class SysMonTracer(_TracerBase):
         cdef int idx
         PySet_Add(cs.file_data, line)
         self.active = True
-        if cs.left != -2:
-            if cs.seen == NULL:
-                _compute_lines(cs, code)
-                if cs.seen == NULL:
-                    cs.left = -2    # no line table to complete
-                    return self._disable
+        if _line_bitmap(cs, code):
             idx = line - cs.base
             if <unsigned int>idx < <unsigned int>cs.nlines and cs.seen[idx] == 0:
                 cs.seen[idx] = 1
