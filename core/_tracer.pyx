@@ -538,6 +538,43 @@ def compile_program(str source, str filename):
     return Py_CompileStringObject(encoded, filename, Py_file_input, &flags, -1)
 
 
+cdef extern from "Python.h":
+    object PyBytes_FromStringAndSize(const char *v, Py_ssize_t len)
+    char *PyBytes_AS_STRING(object o)
+
+
+def nums_to_numbits(nums):
+    """:func:`covcore.numbits.nums_to_numbits` in C: the numbits of `nums`.
+
+    Saving a data file packs every measured file's lines; in Python that is a
+    dozen bytecodes per line (3 M instructions for pip's 147 modules).
+
+    :param nums: an iterable of non-negative ints (1-based line numbers; 0 allowed).
+    :returns: the bitmap, with no trailing zero bytes (``b""`` for no numbers).
+    :raises ValueError: for a negative number.
+    :raises TypeError: for something that is not an int.
+    :raises OverflowError: for a number beyond a C ``Py_ssize_t``.
+    """
+    cdef list values = list(nums)
+    cdef Py_ssize_t v, top = -1
+    cdef unsigned char *buf
+    if not values:
+        return b""
+    for item in values:
+        v = item
+        if v < 0:
+            raise ValueError("numbits cannot hold negative numbers")
+        if v > top:
+            top = v
+    out = PyBytes_FromStringAndSize(NULL, (top >> 3) + 1)
+    buf = <unsigned char *>PyBytes_AS_STRING(out)
+    memset(buf, 0, (top >> 3) + 1)
+    for item in values:
+        v = item
+        buf[v >> 3] |= <unsigned char>(1 << (v & 7))
+    return out
+
+
 def countable_lines(code):
     """The lines of `code` (a code object) that line mode counts before it
     calls the code object complete, as a sorted list of 1-based line numbers:

@@ -39,7 +39,7 @@ from covcore.datafiles import (
     write_failure,
 )
 from covcore.errors import DataError
-from covcore.numbits import numbits_to_nums, nums_to_numbits
+from covcore.numbits import numbits_packer, numbits_to_nums
 from covcore.sqlitedb import SqliteDb
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
@@ -431,6 +431,7 @@ class CoverageData:
         contexts = sorted(self.measured_contexts() | {""})
         ctx_ids = {c: i for i, c in enumerate(contexts, 1)}
         db.executemany("INSERT INTO context (id, context) VALUES (?, ?)", ((i, _to_db(c)) for c, i in ctx_ids.items()))
+        nums_to_numbits = numbits_packer()
         db.executemany(
             "INSERT INTO line_bits (file_id, context_id, numbits) VALUES (?, ?, ?)",
             (

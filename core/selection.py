@@ -252,6 +252,10 @@ class Selector:
         return found
 
 
+#: Characters that keep a file from being an importable module (coverage.py's list).
+_NOT_IN_MODULE_NAMES = frozenset(".#~!$@%^&*()+=,")
+
+
 def _valid_module_file(name: str) -> bool:
     stem = name.rsplit(".", 1)[0]
-    return not any(c in stem for c in ".#~!$@%^&*()+=,") and bool(stem)
+    return bool(stem) and _NOT_IN_MODULE_NAMES.isdisjoint(stem)

@@ -114,3 +114,25 @@ def test_abs_file_equals_realpath(tmp_path, monkeypatch):
 def test_relative_filename(tmp_path):
     assert relative_filename(str(tmp_path / "a" / "b.py"), str(tmp_path)) == os.path.join("a", "b.py")
     assert relative_filename("/elsewhere/b.py", str(tmp_path)) == "/elsewhere/b.py"
+
+
+def test_unexecuted_source_files_skips_names_that_are_not_modules(tmp_path):
+    """Files below --source that no import could load (editor backups,
+    names with punctuation, packages without __init__.py) are not reported
+    as unexecuted (coverage.py's rule), and the rest are, in sorted order."""
+    from covcore.selection import Selector
+
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "notpkg").mkdir()
+    for name in ["__init__.py", "a.py", "b.pyw", ".#a.py", "a~.py", "x-y.py", "c.d.py", "e(1).py",
+                 "f,g.py", "z=1.py", "ok_2.py", ".py", "README.txt"]:
+        (pkg / name).write_text("")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "sub" / "m.py").write_text("")
+    (pkg / "notpkg" / "n.py").write_text("")
+    found = Selector(source=[str(pkg)]).unexecuted_source_files()
+    real = os.path.realpath(pkg)
+    assert found == [os.path.join(real, name) for name in
+                     ["__init__.py", "a.py", "b.pyw", "ok_2.py", "x-y.py", os.path.join("sub", "__init__.py"),
+                      os.path.join("sub", "m.py")]]

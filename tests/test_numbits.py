@@ -40,3 +40,54 @@ def test_set_operations():
     assert num_in_numbits(17, a) is True
     assert num_in_numbits(16, a) is False
     assert num_in_numbits(9999, a) is False
+
+
+def _packers():
+    from covcore import numbits
+
+    packers = [pytest.param(numbits.nums_to_numbits, id="python")]
+    c_packer = numbits.numbits_packer()
+    if c_packer is not numbits.nums_to_numbits:
+        packers.append(pytest.param(c_packer, id="c"))
+    return packers
+
+
+@pytest.mark.parametrize("pack", _packers())
+def test_packers_agree(pack):
+    """The C packer data files are written with gives the Python one's bytes."""
+    import random
+
+    rng = random.Random(7)
+    cases = [[], [0], [7], [8], [1, 2, 3, 9], [100_000], [9, 1, 9], list(range(0, 64, 3))]
+    cases += [rng.sample(range(1, 5000), rng.randint(1, 300)) for _ in range(50)]
+    for nums in cases:
+        expected = bytes(max(nums, default=-8) // 8 + 1) if nums else b""
+        expected = bytearray(expected)
+        for num in nums:
+            expected[num // 8] |= 1 << (num % 8)
+        for given in (nums, set(nums), iter(nums)):
+            got = pack(given)
+            assert type(got) is bytes
+            assert got == bytes(expected), nums
+    assert pack([True, 2]) == nums_to_numbits([1, 2]) == b"\x06"
+
+
+@pytest.mark.parametrize("pack", _packers())
+def test_packers_reject_bad_numbers(pack):
+    with pytest.raises(ValueError, match="numbits cannot hold negative numbers"):
+        pack([3, -1])
+    with pytest.raises(TypeError):
+        pack([1.5])
+    with pytest.raises(TypeError):
+        pack(["3"])
+
+
+def test_c_packer_is_used_when_built():
+    """With the extension built (as CI builds it), data files are written by the C packer."""
+    from covcore import backend, numbits
+
+    if backend.EXTENSION_ERROR is not None:
+        pytest.skip("covcore._tracer is not built here")
+    from covcore._tracer import nums_to_numbits as c_packer
+
+    assert numbits.numbits_packer() is c_packer
