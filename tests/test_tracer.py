@@ -1872,6 +1872,53 @@ def test_sysmon_long_code_objects_use_instruction_events(tmp_path):
 
 
 @needs_sysmon
+@pytest.mark.parametrize("policy", [1, 2], ids=["instruction", "line"])
+def test_sysmon_long_code_objects_same_lines_either_way(tmp_path, policy):
+    # Whichever events measure a long code object, the lines are the same.
+    from covcore import _tracer
+    source = long_module(12)
+    path = str(tmp_path / "long.py")
+    data: dict = {}
+    tracer = make_tracer("sysmon", data, only(path))
+    _tracer._set_long_lines_policy_for_tests(policy)
+    try:
+        tracer.start()
+        try:
+            exec(compile(source, path, "exec"), {"__name__": "__covtest__"})
+        finally:
+            tracer.stop()
+    finally:
+        _tracer._set_long_lines_policy_for_tests(0)
+    counts = tracer.event_counts()
+    assert (counts["instruction"] > 0) == (policy == 1 and sys.version_info[:2] in ((3, 12), (3, 13)))
+    assert data[path] == run_traced("python", False, path, source)[path]
+
+
+@needs_sysmon
+@pytest.mark.parametrize("kind, statement, instruction_events", [
+    ("assign", "v{i} = {i}", True),     # one instruction a line: walks cost more
+    ("call", "abs(-{i})", False),       # several a line: extra events cost more
+])
+def test_sysmon_long_code_objects_priced(tmp_path, kind, statement, instruction_events):
+    # _long_lines prices the line table walks of far LINE events against the
+    # extra INSTRUCTION events (benchmarks/line_events.py counted both).
+    n = 400 if instruction_events else 150
+    source = "\n".join(statement.format(i=i) for i in range(n)) + "\n"
+    path = str(tmp_path / f"{kind}.py")
+    data: dict = {}
+    tracer = make_tracer("sysmon", data, only(path))
+    tracer.start()
+    try:
+        exec(compile(source, path, "exec"), {})
+    finally:
+        tracer.stop()
+    counts = tracer.event_counts()
+    far_walks = sys.version_info[:2] in ((3, 12), (3, 13))
+    assert (counts["instruction"] > 0) == (instruction_events and far_walks), counts
+    assert data[path] == set(range(1, n + 1))
+
+
+@needs_sysmon
 def test_sysmon_long_code_objects_restart(tmp_path):
     # restart() forgets what was recorded: the next run records every line again.
     source = long_module(4)
