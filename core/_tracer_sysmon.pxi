@@ -167,9 +167,12 @@ cdef extern from *:
     #endif
     /* Code units in a 3.11+ code object, without making co_code. */
     static CYTHON_INLINE Py_ssize_t covcore_code_size(PyObject *code) { return Py_SIZE(code); }
+    /* co_flags without an attribute lookup (a public field). */
+    static CYTHON_INLINE int covcore_code_flags(PyObject *code) { return ((PyCodeObject *)code)->co_flags; }
     """
     unsigned char *covcore_live_units_312(PyObject *code)
     Py_ssize_t covcore_code_size(PyObject *code)
+    int covcore_code_flags(PyObject *code)
 
 
 # Python 3.12 only: what _requicken() needs to know of each opcode (built
@@ -489,9 +492,12 @@ cdef class SysMonTracer(_TracerBase):
                     _add_arcs(cs, arcs)
         elif _REQUICKEN and not cs.requickened:
             # Not measured: its PY_START goes off now, and with it the only
-            # event that made 3.12 take its superinstructions out.
+            # event that made 3.12 take its superinstructions out.  Module
+            # and class bodies (not CO_OPTIMIZED) run once: writing them back
+            # there would cost a scan of the biggest code objects for nothing.
             cs.requickened = True
-            _requicken(code)
+            if covcore_code_flags(<PyObject *>code) & 0x1:  # CO_OPTIMIZED
+                _requicken(code)
         return self._disable
 
     def _line(self, code, int line):

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections import namedtuple
 
 from covcore.errors import ConfigError
 
@@ -70,19 +69,35 @@ HAS_SYSMON = hasattr(sys, "monitoring")
 HAS_PROBES = bool(_ext is not None and getattr(_ext, "HAS_PROBES", False))
 
 
-class Backend(namedtuple("Backend", ["name", "tracer_class", "reason"])):
+class Backend:
     """A chosen tracer backend: its `name` (str), `tracer_class` (type), and
-    why it was chosen (`reason`, str).
+    why it was chosen (`reason`, str).  Equal to another with the same three.
 
-    (A named tuple rather than a dataclass or a ``typing.NamedTuple``: this
-    module is imported in every measured process, and ``dataclasses`` or
-    ``typing`` cost milliseconds to import.)
+    (A plain class rather than a named tuple, a dataclass or a
+    ``typing.NamedTuple``: this module is imported in every measured process,
+    and each of those runs or imports code at import time.)
     """
 
-    __slots__ = ()
-    name: str
-    tracer_class: type
-    reason: str
+    __slots__ = ("name", "tracer_class", "reason")
+
+    def __init__(self, name: str, tracer_class: type, reason: str) -> None:
+        self.name = name
+        self.tracer_class = tracer_class
+        self.reason = reason
+
+    def _key(self) -> tuple[str, type, str]:
+        return (self.name, self.tracer_class, self.reason)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Backend):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Backend(name={self.name!r}, tracer_class={self.tracer_class!r}, reason={self.reason!r})"
 
 
 def tracer_class(name: str) -> type:

@@ -72,11 +72,49 @@ def test_canonical_filename(tmp_path, monkeypatch):
     assert canonical_filename(str(link)) == abs_file(str(tmp_path / "m.py"))
 
 
+def _lstat_kinds() -> list:
+    from covcore import files
+
+    kinds = [pytest.param(files._os_lstat_kind, id="os.lstat")]
+    try:
+        from covcore._tracer import HAS_LSTAT, lstat_kind
+    except ImportError:
+        HAS_LSTAT = False
+    if HAS_LSTAT:
+        kinds.append(pytest.param(lstat_kind, id="compiled"))
+    return kinds
+
+
 @pytest.mark.skipif(os.name == "nt", reason="posix links")
-def test_abs_file_equals_realpath(tmp_path, monkeypatch):
+@pytest.mark.parametrize("kind", _lstat_kinds())
+def test_lstat_kind(tmp_path, kind):
+    """Both ways of asking lstat give the same answers: 1 link (dangling
+    too), 2 directory, 0 file, -1 missing or a name no file can have."""
+    (tmp_path / "d").mkdir()
+    (tmp_path / "f.py").write_text("")
+    (tmp_path / "l").symlink_to(tmp_path / "d")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    assert kind(str(tmp_path / "d")) == 2
+    assert kind(str(tmp_path / "f.py")) == 0
+    assert kind(str(tmp_path / "l")) == 1
+    assert kind(str(tmp_path / "dangling")) == 1
+    assert kind(str(tmp_path / "nowhere")) == -1
+    assert kind(str(tmp_path / "f.py" / "x")) == -1   # ENOTDIR
+    assert kind(str(tmp_path / "a\0b")) == -1
+    assert kind(str(tmp_path / "\ud800")) == -1       # a surrogate no file name encodes
+    assert kind("/") == 2
+
+
+@pytest.mark.skipif(os.name == "nt", reason="posix links")
+@pytest.mark.parametrize("kind", _lstat_kinds())
+def test_abs_file_equals_realpath(tmp_path, monkeypatch, kind):
     """abs_file resolves each directory once and then only the last
     component: the result must be os.path.realpath's for linked directories,
-    linked files, links to links, '..' after a link, relative and missing names."""
+    linked files, links to links, '..' after a link, relative and missing names
+    (with either way of asking lstat)."""
+    from covcore import files
+
+    monkeypatch.setattr(files, "_lstat_kind", kind)
     real = tmp_path / "real"
     (real / "sub").mkdir(parents=True)
     (real / "sub" / "m.py").write_text("")

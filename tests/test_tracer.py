@@ -2024,6 +2024,41 @@ def test_sysmon_312_superinstructions_of_unmeasured_code(tmp_path):
 
 
 @pytest.mark.skipif(sys.version_info[:2] != (3, 12), reason="3.12's superinstructions")
+def test_sysmon_312_run_once_bodies_not_requickened(tmp_path):
+    # Module and class bodies (not CO_OPTIMIZED) run once: covcore doesn't
+    # scan them to write superinstructions back after their only PY_START,
+    # while an unmeasured function run in the same module gets them back.
+    import dis
+
+    from covcore._tracer import _requicken_for_tests
+
+    # Inlined comprehensions give the bodies fast locals (STORE_FAST__LOAD_FAST).
+    comp = "[x + 1 for x in range(3) if x]\n"
+    src = "a = " + comp + "class C:\n    y = " + comp + SUPERS + "f(2)\n"
+    module_code = compile(src, str(tmp_path / "bodies.py"), "exec")
+    class_code = next(c for c in module_code.co_consts if getattr(c, "co_name", "") == "C")
+    ns: dict = {}
+    data: dict = {}
+    tracer = make_tracer("sysmon", data, only(str(tmp_path / "other.py")))
+    tracer.start()
+    try:
+        exec(module_code, ns)
+        assert ns["f"](3) == 6.75
+    finally:
+        tracer.stop()
+    assert data == {}
+
+    def supers(code) -> int:
+        return sum("__" in ins.opname for ins in dis.get_instructions(code, adaptive=True))
+
+    assert supers(ns["f"].__code__) >= 3
+    assert supers(module_code) == 0 and supers(class_code) == 0
+    # ...though they could have had some: the skip is what left them out.
+    assert _requicken_for_tests(module_code) > 0
+    assert _requicken_for_tests(class_code) > 0
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 12), reason="3.12's superinstructions")
 def test_312_superinstructions_left_alone_while_another_tool_has_events():
     # Writing them back while some instruction is instrumented (here another
     # tool's LINE events) would hide that tool's events: nothing is written.
