@@ -282,6 +282,10 @@ cdef struct BranchLoc:
     unsigned char need
 
 
+cdef extern from "Python.h":
+    void PyObject_GC_UnTrack(void *op)
+
+
 @cython.final
 cdef class CodeState:
     """What a tracer knows about one code object (see the module docstring)."""
@@ -340,6 +344,13 @@ cdef class CodeState:
 
     def __cinit__(self):
         self.left = -1
+        # Never part of a reference cycle: nothing it refers to (the data
+        # dict and sets, bytes, a CodeMap, a code object without a code
+        # extra slot) refers back to a CodeState.  Tracked, each of the
+        # thousands a large import makes is scanned by every collection of
+        # its generation (import-pip, 3.12: 2.4 M instructions less in line
+        # mode, 3.9 M in branch mode).
+        PyObject_GC_UnTrack(<void *>self)
 
     def __dealloc__(self):
         PyMem_Free(self.seen)

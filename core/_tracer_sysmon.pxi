@@ -80,8 +80,31 @@ cdef extern from *:
     int covcore_untrack_atoms(object o, int depth)
 
 
+cdef extern from "Python.h":
+    int PyGC_Enable()
+    int PyGC_Disable()
+
+
 cdef int _build_code_map(_TracerBase t, CodeState cs, object code) except -1:
-    """Analyse `code` once (see covcore.bytecode) and keep the result in cs."""
+    """Analyse `code` once (see covcore.bytecode) and keep the result in cs.
+
+    The garbage collector is off meanwhile: the analysis makes thousands of
+    tuples and dicts, enough to schedule collections that would scan them
+    all at the next Python code, though the map's containers are untracked
+    at the end.  Made with it off, they are never scanned (import-pip,
+    3.12, branch: 2.3 M instructions less over 398 code objects).  It is
+    turned back on only if it was on.
+    """
+    cdef int gc_was_on = PyGC_Disable()
+    try:
+        _make_code_map(t, cs, code)
+    finally:
+        if gc_was_on:
+            PyGC_Enable()
+    return 0
+
+
+cdef int _make_code_map(_TracerBase t, CodeState cs, object code) except -1:
     cdef Py_ssize_t n, i, k
     cdef BranchLoc *b
     try:

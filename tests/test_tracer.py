@@ -2327,3 +2327,32 @@ def test_env_sysmon_branch(monkeypatch):
     chosen = choose_backend(branch=True)
     assert chosen.name == "sysmon"
     assert chosen.tracer_class is tracer_class("sysmon")
+
+
+@pytest.mark.parametrize("branch", [False, True], ids=["line", "branch"])
+@pytest.mark.parametrize("name", [n for n in BACKENDS if n != "python"])
+def test_code_states_not_tracked_by_the_gc(tmp_path, name, branch):
+    # The compiled tracers' per-code-object states can't be in a reference
+    # cycle, so the garbage collector doesn't scan them; nothing is lost by
+    # a collection while measuring (branch mode analyses with the collector
+    # off, and turns it back on).
+    import gc
+
+    path = str(tmp_path / "m.py")
+    src = "def f(x):\n    if x:\n        return [y for y in range(x)]\n    return []\nf(2)\nf(0)\n"
+    data: dict = {}
+    tracer = make_tracer(name, data, only(path), branch=branch)
+    assert gc.isenabled()
+    tracer.start()
+    try:
+        exec(compile(src, path, "exec"), {})
+        gc.collect()
+        states = [o for o in gc.get_objects() if type(o).__name__ == "CodeState"]
+    finally:
+        tracer.stop()
+    assert gc.isenabled()
+    assert states == []
+    if branch:
+        assert branch_view(data[path], src) == branch_view(run_traced("python", True, path, src)[path], src)
+    else:
+        assert set(data[path]) == {1, 2, 3, 4, 5, 6}
