@@ -21,7 +21,11 @@ def analyze_c(code):
     return _bc_analyze(code)
 
 
-cdef object _bc_analyze(object code):
+cdef object _bc_analyze(object code, int *units_out=NULL):
+    """analyze_c(code); with `units_out` (room for len(co_code) // 2 ints),
+    the current line of each code unit goes there and the CodeMap's
+    unwind_lines is None (the tracer keeps them in C: no list of an int
+    object per code unit to make, read back and free)."""
     if not PyCode_Check(code):
         raise TypeError("analyze_c() needs a code object, not %s" % type(code).__name__)
     cdef bytes cob = code.co_code
@@ -197,7 +201,7 @@ cdef object _bc_analyze(object code):
                         t.jump_known = False
         _bc_nested_lines(code, outs, mask)
         return _bc_codemap(&g, code, nunits, order, nsrc, runs, run_x, nrun, btrails, cj_x, cj_order, ncj,
-                           outs, mask)
+                           outs, mask, units_out)
     finally:
         PyMem_Free(mem)
         PyMem_Free(lmem)
@@ -214,8 +218,8 @@ cdef inline bint _bc_claims(_BcCode *g, _BcTrail *t, long long ln, _BcOut *outs,
 
 cdef object _bc_codemap(_BcCode *g, object code, Py_ssize_t nunits, int *order, int nsrc,
                         _BcTrail *runs, int *run_x, int nrun, _BcTrail *btrails, int *cj_x, int *cj_order,
-                        int ncj, _BcOut *outs, unsigned int mask):
-    """The CodeMap, from the analysis."""
+                        int ncj, _BcOut *outs, unsigned int mask, int *units_out):
+    """The CodeMap, from the analysis (unwind_lines into `units_out` if not NULL)."""
     cdef int count = g.count, i, x, k, r = 0, need, j, end, fl
     cdef long long ln, s, cur
     cdef bint ok
@@ -291,14 +295,24 @@ cdef object _bc_codemap(_BcCode *g, object code, Py_ssize_t nunits, int *order, 
         crumb_jumps[g.offs[cj_order[i]]] = g.offs[cj_x[cj_order[i]]]
     # (An exception can leave the frame "at" any code unit of an instruction,
     # its inline caches included.)
-    units = [0] * nunits
-    for k in range(count):
-        ln = g.at[k]
-        if ln != _BC_NONE and ln > 0:
-            pl = ln
-            end = g.offs[k + 1] >> 1 if k + 1 < count else <int>nunits
-            for j in range(g.offs[k] >> 1, end):
-                units[j] = pl
+    if units_out != NULL:
+        units = None
+        memset(units_out, 0, nunits * sizeof(int))
+        for k in range(count):
+            ln = g.at[k]
+            if ln != _BC_NONE and 0 < ln <= 0x7fffffff:
+                end = g.offs[k + 1] >> 1 if k + 1 < count else <int>nunits
+                for j in range(g.offs[k] >> 1, end):
+                    units_out[j] = <int>ln
+    else:
+        units = [0] * nunits
+        for k in range(count):
+            ln = g.at[k]
+            if ln != _BC_NONE and ln > 0:
+                pl = ln
+                end = g.offs[k + 1] >> 1 if k + 1 < count else <int>nunits
+                for j in range(g.offs[k] >> 1, end):
+                    units[j] = pl
     cm = _bc_codemap_class().__new__(_bc_codemap_class())
     cm.first_line = g.first
     cm.line_records = line_records

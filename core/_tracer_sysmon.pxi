@@ -105,33 +105,44 @@ cdef int _build_code_map(_TracerBase t, CodeState cs, object code) except -1:
 
 
 cdef int _make_code_map(_TracerBase t, CodeState cs, object code) except -1:
-    cdef Py_ssize_t n, i, k
+    cdef Py_ssize_t n = len(code.co_code) // 2, i, k
     cdef BranchLoc *b
+    # The current line of each code unit (0: unknown), written by the analysis.
+    cdef int *units = <int *>PyMem_Malloc((n + 1) * sizeof(int))
+    if units == NULL:
+        raise MemoryError()
+    memset(units, 0, (n + 1) * sizeof(int))
     try:
-        cm = _bc_analyze(code)
+        cm = _bc_analyze(code, units)
     except Exception as exc:
         # Never expected; measure the code's lines and returns at least.
-        if t.warn is not None:
-            t.warn(
-                "Couldn't analyse the bytecode of %s (%s line %d), its branches may be "
-                "wrong: %s: %s"
-                % (code.co_name, code.co_filename, code.co_firstlineno, type(exc).__name__, exc),
-                "trace-changed",
-            )
-        cm = _bc_codemap_class()()
-        cm.first_line = code.co_firstlineno
+        memset(units, 0, (n + 1) * sizeof(int))
+        try:
+            if t.warn is not None:
+                t.warn(
+                    "Couldn't analyse the bytecode of %s (%s line %d), its branches may be "
+                    "wrong: %s: %s"
+                    % (code.co_name, code.co_filename, code.co_firstlineno, type(exc).__name__, exc),
+                    "trace-changed",
+                )
+            cm = _bc_codemap_class()()
+            cm.first_line = code.co_firstlineno
+        except BaseException:
+            PyMem_Free(units)
+            raise
     if cs.cmap is not None:
-        # Another thread ran while the analysis did (it makes Python objects,
-        # and a garbage collection can run Python code) and finished first:
-        # its result stands.
+        # Another thread ran while the analysis did (only possible through
+        # the warning above: the collector is off) and finished first: its
+        # result stands.
+        PyMem_Free(units)
         return 0
-    n = len(code.co_code) // 2
     cs.line_records = cm.line_records
     cs.jump_arcs = cm.jumps
     cs.return_arcs = cm.returns
     cs.resume_arcs = cm.resumes if cm.resumes else None
     cs.bslot = <int *>PyMem_Malloc((n + 1) * sizeof(int))
-    cs.unwind_lines = <int *>PyMem_Malloc((n + 1) * sizeof(int))
+    PyMem_Free(cs.unwind_lines)
+    cs.unwind_lines = units
     nb = len(cm.branches)
     cs.blocs = <BranchLoc *>PyMem_Malloc((nb + 1) * sizeof(BranchLoc))
     cs.bseen = <unsigned char *>PyMem_Malloc(nb + 1)
@@ -142,13 +153,6 @@ cdef int _make_code_map(_TracerBase t, CodeState cs, object code) except -1:
     memset(cs.bseen, 0, nb + 1)
     for i in range(n + 1):
         cs.bslot[i] = -1
-        cs.unwind_lines[i] = 0
-    units = cm.unwind_lines
-    for i in range(min(n, len(units))):
-        cs.unwind_lines[i] = units[i]
-    # Copied: the list (a line per code unit) would be the largest object
-    # the garbage collector scans in a code map kept for the code's lifetime.
-    cm.unwind_lines = None
     k = 0
     for off, info in cm.branches.items():
         b = &cs.blocs[k]
