@@ -231,21 +231,42 @@ cdef object _bc_codemap(_BcCode *g, object code, Py_ssize_t nunits, int *order, 
     cdef _BcTrail *t
     cdef _BcTrail trail
     cdef object pl, arc0 = None, arc1 = None, arc
-    # LINE: the self-arc, the inferred incoming arc, the claims.
-    for i in range(nsrc):
-        x = order[i]
-        ln = g.lines[x]
-        pl = ln
-        s = g.src[x]
-        records = [(pl, pl)]
-        if s != _BC_MANY and s != ln:
-            records.append((s, pl))
-        while r < nrun and run_x[r] == x:
-            if _bc_claims(g, &runs[r], ln, outs, mask):
-                records.append((runs[r].a, runs[r].b))
-                n_claims += 1
-            r += 1
-        line_records[g.offs[x]] = tuple(records)
+    # LINE: the self-arc, the inferred incoming arc, the claims; the tuple
+    # is made at its size (the claims' runs noted first), not from a list.
+    cdef int *claimed = <int *>PyMem_Malloc((nrun + 1) * sizeof(int))
+    cdef int nclaimed, has_src
+    cdef tuple rec
+    if claimed == NULL:
+        raise MemoryError()
+    try:
+        for i in range(nsrc):
+            x = order[i]
+            ln = g.lines[x]
+            pl = ln
+            s = g.src[x]
+            nclaimed = 0
+            while r < nrun and run_x[r] == x:
+                if _bc_claims(g, &runs[r], ln, outs, mask):
+                    claimed[nclaimed] = r
+                    nclaimed += 1
+                    n_claims += 1
+                r += 1
+            has_src = s != _BC_MANY and s != ln
+            rec = PyTuple_New(1 + has_src + nclaimed)
+            arc = (pl, pl)
+            Py_INCREF(arc)
+            PyTuple_SET_ITEM(rec, 0, arc)
+            if has_src:
+                arc = (s, pl)
+                Py_INCREF(arc)
+                PyTuple_SET_ITEM(rec, 1, arc)
+            for j in range(nclaimed):
+                arc = (runs[claimed[j]].a, runs[claimed[j]].b)
+                Py_INCREF(arc)
+                PyTuple_SET_ITEM(rec, 1 + has_src + j, arc)
+            line_records[g.offs[x]] = rec
+    finally:
+        PyMem_Free(claimed)
     # BRANCH locations.
     for k in range(count):
         if _bc_flags[g.ops[k]] & _BC_BRANCH_EVENT and g.at[k] != _BC_NONE and g.nsucc[k] == 2:
