@@ -146,7 +146,7 @@ cdef inline long long _bc_etab_varint(const unsigned char *t, Py_ssize_t n, Py_s
     return val
 
 
-cdef inline long long _bc_line_delta(const unsigned char *t, Py_ssize_t n, Py_ssize_t i):
+cdef inline long long _bc_line_delta(const unsigned char *t, Py_ssize_t n, Py_ssize_t i) noexcept:
     """The signed varint of co_linetable at i (least significant group first)."""
     cdef unsigned int b, val, shift = 0
     if i >= n:
@@ -164,7 +164,7 @@ cdef inline long long _bc_line_delta(const unsigned char *t, Py_ssize_t n, Py_ss
 
 
 cdef inline Py_ssize_t _bc_linetable_entry(const unsigned char *t, Py_ssize_t n, Py_ssize_t i,
-                                            long long *line, long long *entry_line, int *length):
+                                            long long *line, long long *entry_line, int *length) noexcept:
     """Read the co_linetable entry at i (Objects/locations.md): its length in
     code units and its line (-1: none, as co_lines() gives None), advancing
     `line`, the running line number.  Returns where the next entry starts."""
@@ -185,7 +185,7 @@ cdef inline Py_ssize_t _bc_linetable_entry(const unsigned char *t, Py_ssize_t n,
 
 # -- the graph ----------------------------------------------------------------
 
-cdef inline int _bc_index(int *index_of, Py_ssize_t n, long long offset):
+cdef inline int _bc_index(int *index_of, Py_ssize_t n, long long offset) noexcept:
     return index_of[offset >> 1] if 0 <= offset < n else -1
 
 
@@ -320,7 +320,7 @@ cdef int _bc_graph(_BcCode *g, object code, int *index_of, int *unit_line, int *
     return 0
 
 
-cdef inline int _bc_all_succ(_BcCode *g, int y, int *out):
+cdef inline int _bc_all_succ(_BcCode *g, int y, int *out) noexcept:
     """all_succ[y] into out (up to 3); returns how many."""
     cdef int m = g.nsucc[y]
     out[0] = g.s0[y]
@@ -331,7 +331,7 @@ cdef inline int _bc_all_succ(_BcCode *g, int y, int *out):
     return m
 
 
-cdef void _bc_current_lines(_BcCode *g, int *work, char *queued):
+cdef void _bc_current_lines(_BcCode *g, int *work, char *queued) noexcept:
     """_current_lines(): the least fixpoint, so the visiting order doesn't
     matter (the reference's LIFO order is kept anyway)."""
     cdef int count = g.count, top = 0, y, x, m, j, ly
@@ -374,7 +374,7 @@ cdef void _bc_current_lines(_BcCode *g, int *work, char *queued):
 
 # -- trails -------------------------------------------------------------------
 
-cdef inline long long _bc_at_line(_BcCode *g, int k):
+cdef inline long long _bc_at_line(_BcCode *g, int k) noexcept:
     """at_line(): the one current line at k, or _BC_NONE."""
     cdef long long v = g.at[k]
     if v == _BC_NONE or v == _BC_MANY or g.ops[k] == _bc_RESUME:
@@ -390,7 +390,7 @@ cdef struct _BcTrail:
     bint jump_known         # a JUMP on the way has a known current line
 
 
-cdef void _bc_trail(_BcCode *g, int y, int x, long long cur, _BcTrail *t):
+cdef void _bc_trail(_BcCode *g, int y, int x, long long cur, _BcTrail *t) noexcept:
     """trail(): follow the edge y -> x with current line `cur`.  (The
     reference's list of JUMPs passed is only ever asked whether one of them
     has a known current line: jump_known.)"""
@@ -429,11 +429,11 @@ cdef void _bc_trail(_BcCode *g, int y, int x, long long cur, _BcTrail *t):
         x = g.s0[x]
 
 
-cdef inline bint _bc_has_arc(_BcTrail *t):
+cdef inline bint _bc_has_arc(_BcTrail *t) noexcept:
     return t.kind == _BC_T_LINE or t.kind == _BC_T_RETURN
 
 
-cdef bint _bc_recorded_elsewhere(_BcCode *g, _BcTrail *t, bint has_arc, long long cur):
+cdef bint _bc_recorded_elsewhere(_BcCode *g, _BcTrail *t, bint has_arc, long long cur) noexcept:
     """recorded_elsewhere(): is this trail's arc recorded by some event other
     than its start?  (has_arc: False where the reference's arc is None.)"""
     cdef long long s
@@ -465,7 +465,7 @@ cdef struct _BcOut:
     int flags
 
 
-cdef inline _BcOut *_bc_out(_BcOut *tab, unsigned int mask, long long key, bint insert):
+cdef inline _BcOut *_bc_out(_BcOut *tab, unsigned int mask, long long key, bint insert) noexcept:
     """The slot of line `key` in the open-addressing table (NULL if absent and
     not inserted).  The table is at least twice as big as there are lines."""
     cdef unsigned long long h = <unsigned long long>key
@@ -483,7 +483,7 @@ cdef inline _BcOut *_bc_out(_BcOut *tab, unsigned int mask, long long key, bint 
         i = (i + 1) & mask
 
 
-cdef inline void _bc_add_out(_BcOut *tab, unsigned int mask, long long line, long long dest):
+cdef inline void _bc_add_out(_BcOut *tab, unsigned int mask, long long line, long long dest) noexcept:
     cdef _BcOut *e = _bc_out(tab, mask, line, True)
     if not e.flags & _BC_OUT_ONE:
         e.flags |= _BC_OUT_ONE
@@ -492,7 +492,7 @@ cdef inline void _bc_add_out(_BcOut *tab, unsigned int mask, long long line, lon
         e.flags |= _BC_OUT_SEVERAL
 
 
-cdef inline bint _bc_branchy(_BcOut *tab, unsigned int mask, long long line):
+cdef inline bint _bc_branchy(_BcOut *tab, unsigned int mask, long long line) noexcept:
     cdef _BcOut *e = _bc_out(tab, mask, line, False)
     return e != NULL and (e.flags & (_BC_OUT_SEVERAL | _BC_OUT_SHARED)) != 0
 

@@ -210,7 +210,7 @@ cdef object _bc_analyze(object code, int *units_out=NULL):
         PyMem_Free(outs)
 
 
-cdef inline bint _bc_claims(_BcCode *g, _BcTrail *t, long long ln, _BcOut *outs, unsigned int mask):
+cdef inline bint _bc_claims(_BcCode *g, _BcTrail *t, long long ln, _BcOut *outs, unsigned int mask) noexcept:
     """Is the arc of trail t, from line ln, a claim?"""
     return (_bc_has_arc(t) and t.a != t.b and _bc_branchy(outs, mask, ln)
             and not _bc_recorded_elsewhere(g, t, True, ln))
