@@ -202,6 +202,18 @@ cdef extern from *:
     static CYTHON_INLINE void covcore_clear_trace(void) {
         PyEval_SetTrace(NULL, NULL);
     }
+
+    /* Public fields of every code object (3.10-3.13), without the
+       attribute lookups _init_state would make for each code object. */
+    static CYTHON_INLINE PyObject *covcore_code_filename(PyObject *code) {
+        return ((PyCodeObject *)code)->co_filename;
+    }
+    static CYTHON_INLINE int covcore_code_firstlineno(PyObject *code) {
+        return ((PyCodeObject *)code)->co_firstlineno;
+    }
+    static CYTHON_INLINE int covcore_code_co_flags(PyObject *code) {
+        return ((PyCodeObject *)code)->co_flags;
+    }
     """
     ctypedef struct PyFrameObject
     ctypedef int (*covcore_tracefunc)(PyObject*, PyFrameObject*, int, PyObject*) except -1
@@ -221,6 +233,9 @@ cdef extern from *:
     void covcore_trace_lines_on(PyFrameObject* f)
     int covcore_get_extra(PyObject* code, void** extra) except -1
     int covcore_set_extra(PyObject* code, void* extra) except -1
+    PyObject *covcore_code_filename(PyObject *code)
+    int covcore_code_firstlineno(PyObject *code)
+    int covcore_code_co_flags(PyObject *code)
 
     enum:
         PyTrace_CALL
@@ -728,21 +743,24 @@ cdef class _TracerBase:
         return cs
 
     cdef int _init_state(self, CodeState cs, object code) except -1:
-        cdef object filename = code.co_filename
-        cdef object canonical = self.should_trace_cache.get(filename, _MISSING)
+        # (data and should_trace_cache are dicts: _setup checks.  Read with
+        # the dict C API and the code object's fields, not method calls and
+        # attribute lookups: this runs for every code object that runs.)
+        cdef object filename = <object>covcore_code_filename(<PyObject *>code)
+        cdef object canonical = (<dict>self.should_trace_cache).get(filename, _MISSING)
         if canonical is _MISSING:
             canonical = _ask_should_trace(self.should_trace, self.warn, filename)
-            self.should_trace_cache[filename] = canonical
+            (<dict>self.should_trace_cache)[filename] = canonical
         cs.release()
         if canonical is not None:
-            file_data = self.data.get(canonical)
+            file_data = (<dict>self.data).get(canonical)
             if file_data is None:
                 file_data = set()
-                self.data[canonical] = file_data
+                (<dict>self.data)[canonical] = file_data
             cs.file_data = file_data
             cs.measured = True
-            cs.first_line = code.co_firstlineno
-            cs.is_gen = (code.co_flags & _GEN_FLAGS) != 0
+            cs.first_line = covcore_code_firstlineno(<PyObject *>code)
+            cs.is_gen = (covcore_code_co_flags(<PyObject *>code) & _GEN_FLAGS) != 0
             if self.branch:
                 if cs.is_gen:
                     cs.co_code = code.co_code

@@ -1,7 +1,7 @@
 # Included by _tracer.pyx (one extension module, split for reading): Python
 # 3.12's superinstructions, written back into code objects that
 # instrumentation took them out of (see _requicken), and the code-object
-# accessors (live units, size, flags) the sysmon backend reads without
+# accessors (live units, size) the sysmon backend reads without
 # attribute lookups.
 
 cdef extern from *:
@@ -16,12 +16,9 @@ cdef extern from *:
     #endif
     /* Code units in a 3.11+ code object, without making co_code. */
     static CYTHON_INLINE Py_ssize_t covcore_code_size(PyObject *code) { return Py_SIZE(code); }
-    /* co_flags without an attribute lookup (a public field). */
-    static CYTHON_INLINE int covcore_code_flags(PyObject *code) { return ((PyCodeObject *)code)->co_flags; }
     """
     unsigned char *covcore_live_units_312(PyObject *code)
     Py_ssize_t covcore_code_size(PyObject *code)
-    int covcore_code_flags(PyObject *code)
 
 
 # Python 3.12 only: what _requicken() needs to know of each opcode (built

@@ -415,7 +415,7 @@ cdef class SysMonTracer(_TracerBase):
             # and class bodies (not CO_OPTIMIZED) run once: writing them back
             # there would cost a scan of the biggest code objects for nothing.
             cs.requickened = True
-            if covcore_code_flags(<PyObject *>code) & 0x1:  # CO_OPTIMIZED
+            if covcore_code_co_flags(<PyObject *>code) & 0x1:  # CO_OPTIMIZED
                 _requicken(code)
         return self._disable
 
