@@ -19,6 +19,25 @@ from libc.limits cimport LLONG_MIN
 cdef extern from "Python.h":
     bint PyCode_Check(object o)
 
+cdef extern from *:
+    """
+    #if PY_VERSION_HEX >= 0x030C0000
+    /* The byte offset just past the first RESUME, from the code object's
+       _co_firsttraceable (CPython 3.12/3.13 init_code: the index of the
+       first RESUME of the bytecode as compiled, or its length when there
+       is none): what _resume_end(co_code) finds, without making co_code
+       (a deoptimised copy of the bytecode, kept for the code object's
+       life).  -1 for no RESUME. */
+    static Py_ssize_t covcore_first_resume_end(PyObject *code) {
+        Py_ssize_t k = ((PyCodeObject *)code)->_co_firsttraceable;
+        return k < Py_SIZE(code) ? 2 * k + 2 : -1;
+    }
+    #else
+    static Py_ssize_t covcore_first_resume_end(PyObject *code) { return -1; }
+    #endif
+    """
+    Py_ssize_t covcore_first_resume_end(object code)
+
 cdef long long _BC_NONE = LLONG_MIN
 cdef long long _BC_MANY = LLONG_MIN + 1
 
@@ -500,24 +519,18 @@ cdef inline bint _bc_branchy(_BcOut *tab, unsigned int mask, long long line) noe
 cdef int _bc_nested_lines(object code, _BcOut *tab, unsigned int mask) except -1:
     """_nested_lines(), as a flag on the lines already in the table (the only
     ones branchy() is asked about)."""
-    cdef bytes cob, ltb
-    cdef const unsigned char *co
+    cdef bytes ltb
     cdef const unsigned char *lt
-    cdef Py_ssize_t n, ltn, i, prefix_end, u
+    cdef Py_ssize_t ltn, i, prefix_end, u
     cdef long long line, entry_line = -1
     cdef int length
     cdef _BcOut *e
     for const in code.co_consts:
         if not PyCode_Check(const):
             continue
-        cob = const.co_code
-        co = cob
-        n = len(cob)
-        prefix_end = -1
-        for i in range(0, n, 2):
-            if co[i] == _bc_RESUME:
-                prefix_end = i + 2
-                break
+        # (Most nested code objects never run: asking their co_code would
+        # make a copy of each one's bytecode for nothing.)
+        prefix_end = covcore_first_resume_end(const)
         ltb = const.co_linetable
         lt = ltb
         ltn = len(ltb)

@@ -347,3 +347,9 @@ cdef object _bc_codemap(_BcCode *g, object code, Py_ssize_t nunits, int *order, 
     cm.crumb_jumps = crumb_jumps
     cm.n_claims = n_claims
     return cm
+
+
+def _first_resume_end_for_tests(code):
+    """(covcore_first_resume_end(code), _resume_end(code.co_code)), for
+    tests: the code object's field and the scan of its bytecode."""
+    return covcore_first_resume_end(code), _resume_end(code.co_code)

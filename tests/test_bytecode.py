@@ -454,6 +454,40 @@ def test_analyze_c_equals_reference_over_stdlib():
 
 
 @needs_analyze_c
+def test_first_resume_end_from_the_code_object_equals_the_bytecode_scan():
+    # The analysis finds nested code objects' prologues from their
+    # _co_firsttraceable field, not their co_code: the same offset as the
+    # scan of co_code for every code object of a slice of the standard
+    # library (closures, generators, coroutines, classes, lambdas) and the
+    # tricky sources, made before and after running.
+    from covcore._tracer import _first_resume_end_for_tests
+
+    root = Path(sysconfig.get_paths()["stdlib"])
+    tops = [compile(textwrap.dedent(source), "tricky.py", "exec") for source in TRICKY]
+    for name in ("asyncio/tasks.py", "email/_header_value_parser.py", "contextlib.py", "dataclasses.py",
+                 "functools.py", "inspect.py", "json/decoder.py", "typing.py", "zipfile/__init__.py"):
+        path = root / name
+        if path.exists():
+            tops.append(compile(path.read_text(encoding="utf-8"), str(path), "exec"))
+    count = 0
+    for top in tops:
+        for code in _all_codes(top):
+            field, scanned = _first_resume_end_for_tests(code)
+            assert field == scanned > 0, (code.co_name, code.co_firstlineno)
+            count += 1
+    assert count > 1000
+
+    def gen(a):
+        b = [a for _ in range(2)]
+        yield lambda: a + b[0]
+
+    next(gen(1))()
+    for code in _all_codes(gen.__code__):
+        field, scanned = _first_resume_end_for_tests(code)
+        assert field == scanned > 0, code.co_name
+
+
+@needs_analyze_c
 def test_analyze_c_wants_a_code_object():
     from covcore._tracer import analyze_c
 
