@@ -4,10 +4,9 @@
 # a fresh virtualenv, run the whole suite with the default tracer backend, then
 # the backend-dependent tests again under every other backend that Python has
 # (but ctrace on 3.13: on 3.12+ it is never the default, and 3.12 tests it).
-# Once the newest Python's job has ended, a job of its own runs the static
-# analyser over that Python's whole standard library (marker stdlib), in its
-# virtualenv.  One more job runs the adapters' tests (real tox, nox,
-# setup.py), once.  The jobs run JOBS at a time (default 2,
+# The newest Python's job also runs the static analyser over its whole
+# standard library (marker stdlib).  One more job runs the adapters' tests
+# (real tox, nox, setup.py), once.  The jobs run JOBS at a time (default 2,
 # this machine's cores); each job's output is printed, whole, when it ends.
 #
 #   bash ci/test.sh                 # all of 3.10-3.13 that are installed
@@ -82,23 +81,12 @@ python_job() {
         COVCORE_CORE=$core run_pytest "$venv/bin/python" -m pytest -p no:cacheprovider -q -m backend tests "$@" \
             || { echo "JOB FAILED: $ver:$core"; failed=1; }
     done
-    return $failed
-}
-
-# The analyser over the newest Python's whole standard library (marker
-# stdlib), in that Python's job's virtualenv once the job has ended: a job of
-# its own so that the two workers end together (it is scheduled last).
-stdlib_job() {
-    local ver=$1; shift
-    local venv=".venvs/py$ver"
-    while [ ! -e "$logs/py$ver.rc" ]; do sleep 2; done
-    if [ ! -x "$venv/bin/python" ] || grep -q "^JOB FAILED: $ver:install" "$logs/py$ver.log"; then
-        echo "=== Python $ver: no virtualenv for the standard library's analysis"
-        echo "JOB FAILED: $ver:stdlib"; return 1
+    if [ "$ver" = "$NEWEST" ] && [ "${STDLIB:-1}" != 0 ]; then
+        echo "=== Python $ver: the analyser over the standard library, against coverage.py"
+        run_pytest "$venv/bin/python" -m pytest -p no:cacheprovider -q -m stdlib tests "$@" \
+            || { echo "JOB FAILED: $ver:stdlib"; failed=1; }
     fi
-    echo "=== Python $ver: the analyser over the standard library, against coverage.py"
-    run_pytest "$venv/bin/python" -m pytest -p no:cacheprovider -q -m stdlib tests "$@" \
-        || { echo "JOB FAILED: $ver:stdlib"; return 1; }
+    return $failed
 }
 
 # The adapters' tests (marker "adapters") drive tox, nox and setup.py in
@@ -130,7 +118,6 @@ NEWEST=${jobs[-1]#py}
 ordered=()
 [ "${ADAPTERS:-1}" != 0 ] && ordered=("adapters:$NEWEST")
 for ((i = ${#jobs[@]} - 1; i >= 0; i--)); do ordered+=("${jobs[$i]}"); done
-[ "${STDLIB:-1}" != 0 ] && ordered+=("stdlib:$NEWEST")
 jobs=("${ordered[@]}")
 
 declare -A pids=()
@@ -154,7 +141,6 @@ for job in "${jobs[@]}"; do
     echo "=== starting $name ($((SECONDS - start)) s)"
     case $job in
         adapters:*) adapters_job "${job#adapters:}" "$@" > "$logs/$name.log" 2>&1 & ;;
-        stdlib:*) stdlib_job "${job#stdlib:}" "$@" > "$logs/$name.log" 2>&1 & ;;
         py*) python_job "${job#py}" "$@" > "$logs/$name.log" 2>&1 & ;;
     esac
     pids[$name]=$!
