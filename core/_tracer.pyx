@@ -255,6 +255,9 @@ cdef long _epoch = 1
 cdef int _RESUME = _opcode.opmap.get("RESUME", -1)
 # Python 3.11+ code objects have the location table of Objects/locations.md.
 cdef bint _LINETABLE_311 = sys.version_info >= (3, 11)
+# Code objects carry the index of their first RESUME (_co_firsttraceable,
+# read by covcore_first_resume_end): 3.12+.
+cdef bint _HAS_FIRSTTRACEABLE = sys.version_info >= (3, 12)
 cdef bint _PY310 = sys.version_info[:2] == (3, 10)
 cdef int _YIELD_VALUE = _opcode.opmap.get("YIELD_VALUE", -1)
 cdef int _YIELD_FROM = _opcode.opmap.get("YIELD_FROM", -1)
@@ -484,9 +487,9 @@ cdef int _compute_unit_lines(CodeState cs, object code) except -1:
     does): per code unit, the line an INSTRUCTION event there stands for, -1
     for units of no line and for the prologue up to the first RESUME (whose
     lines _compute_lines doesn't count either)."""
-    cdef bytes co = code.co_code
-    cdef Py_ssize_t nunits = len(co) // 2
-    cdef Py_ssize_t prefix_end = _resume_end(co)
+    cdef Py_ssize_t nunits = covcore_code_size(<PyObject *>code)
+    cdef Py_ssize_t prefix_end = (covcore_first_resume_end(code) if _HAS_FIRSTTRACEABLE
+                                  else _resume_end(code.co_code))
     cdef bytes table_obj = code.co_linetable
     cdef const unsigned char *t = table_obj
     cdef Py_ssize_t n = len(table_obj)
@@ -513,8 +516,10 @@ cdef int _compute_unit_lines(CodeState cs, object code) except -1:
 
 
 cdef int _compute_lines(CodeState cs, object code) except -1:
-    """Fill cs's line bitmap from code.co_lines()."""
-    cdef Py_ssize_t prefix_end = _resume_end(code.co_code)
+    """Fill cs's line bitmap from code.co_lines().  (On 3.12+ without asking
+    for co_code, which makes a deoptimised copy of the bytecode.)"""
+    cdef Py_ssize_t prefix_end = (covcore_first_resume_end(code) if _HAS_FIRSTTRACEABLE
+                                  else _resume_end(code.co_code))
     cdef int line
     if _LINETABLE_311:
         return _table_lines(cs, code, prefix_end)
