@@ -482,14 +482,22 @@ cdef Py_ssize_t _resume_end(bytes co):
     return -1
 
 
+cdef Py_ssize_t _prefix_end(object code) except -2:
+    """The byte offset just past `code`'s first RESUME (-1: none): on 3.12+
+    from the code object's _co_firsttraceable, before that by scanning
+    co_code (which on 3.12+ would make a deoptimised copy of the bytecode)."""
+    if _HAS_FIRSTTRACEABLE:
+        return covcore_first_resume_end(code)
+    return _resume_end(code.co_code)
+
+
 cdef int _compute_unit_lines(CodeState cs, object code) except -1:
     """Fill cs.unit_lines (Python 3.11+ line tables, read as _table_lines
     does): per code unit, the line an INSTRUCTION event there stands for, -1
     for units of no line and for the prologue up to the first RESUME (whose
     lines _compute_lines doesn't count either)."""
     cdef Py_ssize_t nunits = covcore_code_size(<PyObject *>code)
-    cdef Py_ssize_t prefix_end = (covcore_first_resume_end(code) if _HAS_FIRSTTRACEABLE
-                                  else _resume_end(code.co_code))
+    cdef Py_ssize_t prefix_end = _prefix_end(code)
     cdef bytes table_obj = code.co_linetable
     cdef const unsigned char *t = table_obj
     cdef Py_ssize_t n = len(table_obj)
@@ -516,10 +524,8 @@ cdef int _compute_unit_lines(CodeState cs, object code) except -1:
 
 
 cdef int _compute_lines(CodeState cs, object code) except -1:
-    """Fill cs's line bitmap from code.co_lines().  (On 3.12+ without asking
-    for co_code, which makes a deoptimised copy of the bytecode.)"""
-    cdef Py_ssize_t prefix_end = (covcore_first_resume_end(code) if _HAS_FIRSTTRACEABLE
-                                  else _resume_end(code.co_code))
+    """Fill cs's line bitmap from code.co_lines()."""
+    cdef Py_ssize_t prefix_end = _prefix_end(code)
     cdef int line
     if _LINETABLE_311:
         return _table_lines(cs, code, prefix_end)

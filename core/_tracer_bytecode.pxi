@@ -530,7 +530,7 @@ cdef int _bc_nested_lines(object code, _BcOut *tab, unsigned int mask) except -1
             continue
         # (Most nested code objects never run: asking their co_code would
         # make a copy of each one's bytecode for nothing.)
-        prefix_end = covcore_first_resume_end(const)
+        prefix_end = _prefix_end(const)
         ltb = const.co_linetable
         lt = ltb
         ltn = len(ltb)

@@ -22,7 +22,7 @@ def analyze_c(code):
 
 
 cdef object _bc_analyze(object code, int *units_out=NULL):
-    """analyze_c(code); with `units_out` (room for len(co_code) // 2 ints),
+    """analyze_c(code); with `units_out` (room for len(co_code) // 2 ints, zeroed),
     the current line of each code unit goes there and the CodeMap's
     unwind_lines is None (the tracer keeps them in C: no list of an int
     object per code unit to make, read back and free)."""
@@ -316,24 +316,25 @@ cdef object _bc_codemap(_BcCode *g, object code, Py_ssize_t nunits, int *order, 
         crumb_jumps[g.offs[cj_order[i]]] = g.offs[cj_x[cj_order[i]]]
     # (An exception can leave the frame "at" any code unit of an instruction,
     # its inline caches included.)
-    if units_out != NULL:
-        units = None
-        memset(units_out, 0, nunits * sizeof(int))
+    # The current line of each code unit goes into units_out (zeroed by the
+    # caller), or into a zeroed buffer of our own made a list for analyze_c().
+    cdef int *lines_at = units_out
+    if lines_at == NULL:
+        lines_at = <int *>PyMem_Malloc((nunits + 1) * sizeof(int))
+        if lines_at == NULL:
+            raise MemoryError()
+        memset(lines_at, 0, (nunits + 1) * sizeof(int))
+    try:
         for k in range(count):
             ln = g.at[k]
             if ln != _BC_NONE and 0 < ln <= 0x7fffffff:
                 end = g.offs[k + 1] >> 1 if k + 1 < count else <int>nunits
                 for j in range(g.offs[k] >> 1, end):
-                    units_out[j] = <int>ln
-    else:
-        units = [0] * nunits
-        for k in range(count):
-            ln = g.at[k]
-            if ln != _BC_NONE and ln > 0:
-                pl = ln
-                end = g.offs[k + 1] >> 1 if k + 1 < count else <int>nunits
-                for j in range(g.offs[k] >> 1, end):
-                    units[j] = pl
+                    lines_at[j] = <int>ln
+        units = None if units_out != NULL else [lines_at[j] for j in range(nunits)]
+    finally:
+        if units_out == NULL:
+            PyMem_Free(lines_at)
     cm = _bc_codemap_class().__new__(_bc_codemap_class())
     cm.first_line = g.first
     cm.line_records = line_records

@@ -107,7 +107,8 @@ cdef int _build_code_map(_TracerBase t, CodeState cs, object code) except -1:
 cdef int _make_code_map(_TracerBase t, CodeState cs, object code) except -1:
     cdef Py_ssize_t n = len(code.co_code) // 2, i, k
     cdef BranchLoc *b
-    # The current line of each code unit (0: unknown), written by the analysis.
+    # The current line of each code unit (0: unknown), written by the analysis
+    # into this zeroed array.
     cdef int *units = <int *>PyMem_Malloc((n + 1) * sizeof(int))
     if units == NULL:
         raise MemoryError()

@@ -2028,8 +2028,6 @@ def test_sysmon_312_run_once_bodies_not_requickened(tmp_path):
     # Module and class bodies (not CO_OPTIMIZED) run once: covcore doesn't
     # scan them to write superinstructions back after their only PY_START,
     # while an unmeasured function run in the same module gets them back.
-    import dis
-
     from covcore._tracer import _requicken_for_tests
 
     # Inlined comprehensions give the bodies fast locals (STORE_FAST__LOAD_FAST).
@@ -2048,11 +2046,8 @@ def test_sysmon_312_run_once_bodies_not_requickened(tmp_path):
         tracer.stop()
     assert data == {}
 
-    def supers(code) -> int:
-        return sum("__" in ins.opname for ins in dis.get_instructions(code, adaptive=True))
-
-    assert supers(ns["f"].__code__) >= 3
-    assert supers(module_code) == 0 and supers(class_code) == 0
+    assert superinstructions(ns["f"]) >= 3
+    assert superinstructions(module_code) == 0 and superinstructions(class_code) == 0
     # ...though they could have had some: the skip is what left them out.
     assert _requicken_for_tests(module_code) > 0
     assert _requicken_for_tests(class_code) > 0
