@@ -21,9 +21,73 @@ if TYPE_CHECKING:
     from typing import Callable, Iterable
 
 
+def _install_vars() -> dict[str, str] | None:
+    """The config variables that sysconfig's install-scheme templates use
+    (``{base}``, ``{platlibdir}``, ``{py_version_short}``...), made from
+    ``sys`` as ``sysconfig._init_config_vars`` makes them; None off POSIX.
+
+    ``sysconfig.get_config_vars()`` would give them too, but it imports the
+    build's ``_sysconfigdata`` module and copies its ~1,000 variables: 7 M
+    instructions, most of what starting to measure cost.  A template naming
+    a variable not made here is expanded with the full set (:func:`_expand`).
+    """
+    if os.name != "posix":
+        return None
+    major, minor = sys.version_info[:2]
+    abiflags = getattr(sys, "abiflags", "")
+    implementation = "Python" if sys.implementation.name == "cpython" else sys.implementation.name
+    return {
+        "prefix": os.path.normpath(sys.prefix),
+        "exec_prefix": os.path.normpath(sys.exec_prefix),
+        "base": os.path.normpath(sys.prefix),
+        "platbase": os.path.normpath(sys.exec_prefix),
+        "installed_base": os.path.normpath(sys.base_prefix),
+        "installed_platbase": os.path.normpath(sys.base_exec_prefix),
+        "py_version_short": f"{major}.{minor}",
+        "py_version_nodot": f"{major}{minor}",
+        "py_version_nodot_plat": "",
+        "platlibdir": getattr(sys, "platlibdir", "lib"),
+        "abiflags": abiflags,
+        "abi_thread": "t" if "t" in abiflags else "",
+        "implementation": implementation,
+        "implementation_lower": implementation.lower(),
+    }
+
+
+def _expand(template: str, values: dict[str, str] | None) -> str | None:
+    """An install-scheme path ``template`` expanded as
+    ``sysconfig._expand_vars`` does (``~`` first, then the variables, then
+    normalised), with ``values`` from :func:`_install_vars`.  ``{userbase}``
+    is looked up only when used; a variable not in ``values`` (or ``values``
+    None) means ``sysconfig.get_config_vars()``.  None if that fails too."""
+    if os.name in ("posix", "nt"):
+        template = os.path.expanduser(template)
+    if values is not None:
+        if "{userbase}" in template and "userbase" not in values:
+            values["userbase"] = site.getuserbase()
+        try:
+            return os.path.normpath(template.format(**values))
+        except (KeyError, IndexError, ValueError, TypeError):
+            pass
+    config_vars = sysconfig.get_config_vars()
+    if os.name == "nt":
+        config_vars = {**config_vars, "platlibdir": "lib"}
+    try:
+        return os.path.normpath(template.format(**config_vars))
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
 def _stdlib_dirs() -> set[str]:
-    default_paths = sysconfig.get_paths()
-    paths = {default_paths.get(name) for name in ("stdlib", "platstdlib")}
+    """The standard library's directories: the default install scheme's
+    ``stdlib`` and ``platstdlib`` (what ``sysconfig.get_paths()`` gives),
+    ``os``'s directory, and ``lib/pythonX.Y`` below both base prefixes."""
+    values = _install_vars()
+    try:
+        templates = sysconfig.get_paths(sysconfig.get_default_scheme(), expand=False)
+    except (KeyError, ValueError, AttributeError):
+        templates = {}
+    paths = {_expand(templates[name], values) for name in ("stdlib", "platstdlib") if templates.get(name)}
     paths.add(os.path.dirname(os.__file__))
     for base in {sys.base_prefix, sys.base_exec_prefix}:
         paths.add(os.path.join(base, "lib", f"python{sys.version_info[0]}.{sys.version_info[1]}"))
@@ -33,10 +97,8 @@ def _stdlib_dirs() -> set[str]:
 def _scheme_site_dirs() -> set[str]:
     """The purelib and platlib directories of every sysconfig install scheme,
     as ``sysconfig.get_paths(scheme)`` expands them (coverage.py's list of
-    third-party directories starts with these).  Expanded here with the
-    config variables fetched once: ``get_paths()`` copies all of them for
-    each of the nine schemes (1.5 ms of every start)."""
-    config_vars = sysconfig.get_config_vars()
+    third-party directories starts with these), through :func:`_expand`."""
+    values = _install_vars()
     paths = set()
     for scheme in sysconfig.get_scheme_names():
         try:
@@ -45,17 +107,9 @@ def _scheme_site_dirs() -> set[str]:
             continue
         for name in ("purelib", "platlib"):
             template = templates.get(name)
-            if not template:
-                continue
-            try:
-                value = template.format(**config_vars)
-            except (KeyError, IndexError, ValueError):
-                value = sysconfig.get_paths(scheme).get(name)  # sysconfig's own fallbacks
-                if not value:
-                    continue
-            if os.name != "nt":
-                value = os.path.expanduser(value)
-            paths.add(os.path.normpath(value))
+            value = _expand(template, values) if template else None
+            if value:
+                paths.add(value)
     return paths
 
 

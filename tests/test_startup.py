@@ -69,6 +69,8 @@ def test_run_imports_nothing_it_does_not_need(tmp_path, branch):
     plain = subprocess.run([sys.executable, "-c", "import sys; print(' '.join(sys.modules))"], cwd=tmp_path,
                            env=env, capture_output=True, text=True, timeout=60).stdout.split()
     assert [name for name in NOT_IMPORTED if name in modules and name not in plain] == []
+    # sysconfig's build variables (_sysconfigdata_*): 7 M instructions to load and copy.
+    assert [name for name in modules if name.startswith("_sysconfigdata") and name not in plain] == []
 
 
 def test_scheme_site_dirs_are_sysconfigs():
@@ -86,3 +88,47 @@ def test_scheme_site_dirs_are_sysconfigs():
             continue
         expected.update(paths[name] for name in ("purelib", "platlib") if paths.get(name))
     assert _scheme_site_dirs() == expected
+
+
+def test_every_install_scheme_path_expands_as_sysconfigs():
+    # _expand with _install_vars (no sysconfig.get_config_vars()) gives what
+    # sysconfig.get_paths(scheme) gives, for every path of every scheme.
+    import sysconfig
+
+    from covcore.selection import _expand, _install_vars
+
+    checked = 0
+    for scheme in sysconfig.get_scheme_names():
+        try:
+            expected = sysconfig.get_paths(scheme)
+        except (KeyError, ValueError):
+            continue
+        templates = sysconfig.get_paths(scheme, expand=False)
+        assert {name: _expand(templates[name], _install_vars()) for name in expected} == expected, scheme
+        checked += 1
+    assert checked >= 3
+
+
+def test_an_unknown_scheme_variable_falls_back_to_sysconfigs_variables():
+    import os
+    import sysconfig
+
+    from covcore.selection import _expand
+
+    template = "{LIBDEST}/{py_version_short}/x"
+    expected = os.path.normpath(template.format(**sysconfig.get_config_vars()))
+    assert _expand(template, {"py_version_short": "0.0"}) == expected
+    assert _expand(template, None) == expected
+    assert _expand("{no_such_variable}/x", {}) is None
+
+
+def test_stdlib_dirs_hold_the_default_schemes_stdlib():
+    import os
+    import sysconfig
+
+    from covcore.files import abs_file
+    from covcore.selection import _stdlib_dirs
+
+    paths = sysconfig.get_paths()
+    dirs = _stdlib_dirs()
+    assert {abs_file(paths["stdlib"]), abs_file(paths["platstdlib"]), abs_file(os.path.dirname(os.__file__))} <= dirs
