@@ -667,6 +667,54 @@ def lstat_kind(str path):
     return covcore_lstat_kind(c)
 
 
+cdef extern from "Python.h":
+    Py_ssize_t PyUnicode_FindChar(object text, Py_UCS4 ch, Py_ssize_t start, Py_ssize_t end, int direction) except -2
+    object PyUnicode_Substring(object text, Py_ssize_t start, Py_ssize_t end)
+    Py_UCS4 PyUnicode_ReadChar(object text, Py_ssize_t index) except? <Py_UCS4>-1
+
+
+def real_file_in_known_dir(dict real_dirs, str path):
+    """``covcore.files._posix_realpath(path)``'s answer when it is one
+    ``lstat`` away: ``(real directory, real file name)``, else None.
+
+    Answers only for an absolute POSIX ``path`` whose directory part is a key
+    of ``real_dirs`` (directory name -> its real path, the cache
+    ``_posix_realpath`` fills) and whose last component is a name (not
+    empty, ``.`` or ``..``) that is not a symbolic link: then the real name
+    is the directory's real path joined with that name, exactly what
+    ``_posix_realpath`` returns.  None means "ask ``_posix_realpath``".
+    Deciding which files to measure asks this for every file any code runs
+    from: 1 K instructions against 8 K in Python (3.12).
+    """
+    cdef Py_ssize_t n = len(path)
+    cdef Py_ssize_t cut
+    cdef object raw
+    cdef const char *c
+    if not COVCORE_HAS_LSTAT or n < 2 or PyUnicode_ReadChar(path, 0) != u"/":
+        return None
+    cut = PyUnicode_FindChar(path, u"/", 0, n, -1)
+    if cut <= 0 or cut == n - 1:
+        return None
+    tail = PyUnicode_Substring(path, cut + 1, n)
+    if tail == u"." or tail == u"..":
+        return None
+    real_head = real_dirs.get(PyUnicode_Substring(path, 0, cut))
+    if real_head is None or type(real_head) is not str or len(<str>real_head) == 0:
+        return None
+    if PyUnicode_ReadChar(real_head, len(<str>real_head) - 1) == u"/":
+        candidate = real_head + tail
+    else:
+        candidate = real_head + u"/" + tail
+    try:
+        raw = PyUnicode_EncodeFSDefault(candidate)
+    except UnicodeError:
+        return None
+    c = PyBytes_AS_STRING(raw)
+    if <Py_ssize_t>strlen(c) != PyBytes_GET_SIZE(raw) or covcore_lstat_kind(c) == 1:
+        return None
+    return real_head, candidate
+
+
 def countable_lines(code):
     """The lines of `code` (a code object) that line mode counts before it
     calls the code object complete, as a sorted list of 1-based line numbers:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import partial
 from stat import S_ISDIR as _S_ISDIR
 from stat import S_ISLNK as _S_ISLNK
 
@@ -21,7 +22,7 @@ from covcore.errors import ConfigError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
     import re
-    from typing import Iterable
+    from typing import Callable, Iterable
 
 _CANONICAL_CACHE: dict[str, str] = {}
 
@@ -56,6 +57,35 @@ def _lstat_kind(path: str) -> int:
     return _lstat_kind(path)
 
 
+def _no_known_dir_file(path: str) -> None:
+    """The pure-Python install's known-directory lookup: never answers."""
+    return None
+
+
+#: What :func:`known_dir_file_function` returns, once resolved.
+_KNOWN_DIR_FILE: Callable[[str], tuple[str, str] | None] | None = None
+
+
+def known_dir_file_function() -> Callable[[str], tuple[str, str] | None]:
+    """A function of a file name ``path`` (str) that returns
+    ``(real directory, real file name)`` when ``path``'s directory was
+    resolved before and the answer is one ``lstat`` away, else None (see
+    ``covcore._tracer.real_file_in_known_dir``).  The real file name is then
+    what :func:`abs_file` returns.  Off POSIX, or without the compiled
+    extension, the function always returns None."""
+    global _KNOWN_DIR_FILE
+    if _KNOWN_DIR_FILE is None:
+        try:
+            from covcore._tracer import HAS_LSTAT, real_file_in_known_dir
+        except ImportError:  # the pure-Python install
+            HAS_LSTAT = False
+        if _POSIX and HAS_LSTAT:
+            _KNOWN_DIR_FILE = partial(real_file_in_known_dir, _REAL_DIRS)
+        else:
+            _KNOWN_DIR_FILE = _no_known_dir_file
+    return _KNOWN_DIR_FILE
+
+
 def _posix_realpath(path: str) -> str:
     """``os.path.realpath(path)`` on POSIX, resolving each directory once per process.
 
@@ -67,6 +97,9 @@ def _posix_realpath(path: str) -> str:
     for every file any code runs from (the tracers ask about each), and each
     Python-level call costs as much as the rest of the work.
     """
+    found = (_KNOWN_DIR_FILE or known_dir_file_function())(path)
+    if found is not None:
+        return found[1]
     if path[:1] != "/":
         path = os.path.join(os.getcwd(), path)
     head, _, tail = path.rpartition("/")
@@ -120,10 +153,9 @@ def canonical_filename(filename: str) -> str:
     current directory and then each ``sys.path`` entry, as coverage.py does.
     Results are cached: the answer for a name never changes in one process.
     """
-    try:
-        return _CANONICAL_CACHE[filename]
-    except KeyError:
-        pass
+    result = _CANONICAL_CACHE.get(filename)  # not try/except: most names are asked about once
+    if result is not None:
+        return result
     if _POSIX and filename[:1] == "/":
         result = _CANONICAL_CACHE[filename] = _posix_realpath(filename)
         return result

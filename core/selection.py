@@ -14,7 +14,7 @@ import site
 import sys
 import sysconfig
 
-from covcore.files import GlobMatcher, TreeMatcher, abs_file, canonical_filename
+from covcore.files import GlobMatcher, TreeMatcher, abs_file, canonical_filename, known_dir_file_function
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
@@ -211,9 +211,43 @@ class Selector:
         self.third_match = TreeMatcher(_third_party_dirs(), "third")
         roots = self.source_dirs + [d for dirs in self.pkg_dirs.values() for d in dirs]
         self.source_in_third = TreeMatcher([r for r in roots if self.third_match.match(r)], "source_in_third")
+        #: Real directory -> are its files measured, as far as the trees
+        #: decide (should_trace's short way); None: always ask explain()
+        #: (debug output wants every reason; --include globs see the name).
+        self._by_dir: dict[str, bool] | None = None
+        if debug is None and self.include_match is None:
+            self._by_dir = {}
+            self._known_dir_file = known_dir_file_function()
+        #: Names a tree holds as such (a file given as --source, say): a
+        #: file with one of these names is decided by explain().
+        matchers = [self.covcore_match, self.stdlib_match, self.third_match, self.source_in_third,
+                    *self.pkg_match.values()]
+        if self.source_match is not None:
+            matchers.append(self.source_match)
+        self._file_entries = frozenset(p for m in matchers for p in m.paths)
 
     def should_trace(self, filename: str) -> str | None:
-        """The canonical name to record code from ``filename`` under, or None."""
+        """The canonical name to record code from ``filename`` under, or None.
+
+        Most names take a short way: the directory rules (source, covcore,
+        third-party and stdlib trees) give one answer for every file of a
+        directory, so it is worked out once per real directory; only the
+        file's own name is then looked at (:data:`_NEVER_MEASURED`, a tree
+        entry that is this very file, ``omit``).  The answer is the one
+        :meth:`explain` gives.
+        """
+        if self._by_dir is not None:
+            found = self._known_dir_file(filename) if filename[-3:] == ".py" else None
+            if found is not None:
+                real_dir, canonical = found
+                if canonical not in self._file_entries and canonical not in _NEVER_MEASURED:
+                    measured = self._by_dir.get(real_dir)
+                    if measured is None:
+                        # A name no file has: only the directory decides.
+                        measured = self._by_dir[real_dir] = self._tree_reason(real_dir + "/\0") is None
+                    if not measured or (self.omit_match is not None and self.omit_match.match(canonical)):
+                        return None
+                    return canonical
         canonical, reason = self.explain(filename)
         if self.debug is not None:
             if canonical:
@@ -233,6 +267,16 @@ class Selector:
         canonical = canonical_filename(filename)
         if canonical in _NEVER_MEASURED:
             return None, "is part of covcore"
+        reason = self._tree_reason(canonical)
+        if reason is not None:
+            return None, reason
+        if self.omit_match is not None and self.omit_match.match(canonical):
+            return None, "is inside an --omit pattern"
+        return canonical, "measured"
+
+    def _tree_reason(self, canonical: str) -> str | None:
+        """Why the source, covcore, third-party and stdlib trees (and
+        ``include``) leave ``canonical`` unmeasured, or None if they don't."""
         if self.has_source:
             in_source = self.source_match is not None and self.source_match.match(canonical)
             if not in_source:
@@ -242,25 +286,23 @@ class Selector:
                         in_source = True
                         break
             if not in_source:
-                return None, "falls outside the --source spec"
+                return "falls outside the --source spec"
             if self.covcore_match.match(canonical):
-                return None, "is part of covcore"
+                return "is part of covcore"
             if self.third_match.match(canonical) and not self.source_in_third.match(canonical):
-                return None, "inside --source, but is third-party"
-        else:
-            if self.covcore_match.match(canonical):
-                return None, "is part of covcore"
-            if self.include_match is not None:
-                if not self.include_match.match(canonical):
-                    return None, "falls outside the --include trees"
-            else:
-                if self.third_match.match(canonical):
-                    return None, "is third-party"
-                if not self.cover_pylib and self.stdlib_match.match(canonical):
-                    return None, "is in the stdlib"
-        if self.omit_match is not None and self.omit_match.match(canonical):
-            return None, "is inside an --omit pattern"
-        return canonical, "measured"
+                return "inside --source, but is third-party"
+            return None
+        if self.covcore_match.match(canonical):
+            return "is part of covcore"
+        if self.include_match is not None:
+            if not self.include_match.match(canonical):
+                return "falls outside the --include trees"
+            return None
+        if self.third_match.match(canonical):
+            return "is third-party"
+        if not self.cover_pylib and self.stdlib_match.match(canonical):
+            return "is in the stdlib"
+        return None
 
     def source_warnings(self) -> list[tuple[str, str]]:
         """Warnings about ``--source`` packages that were never measured:

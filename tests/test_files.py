@@ -105,16 +105,28 @@ def test_lstat_kind(tmp_path, kind):
     assert kind("/") == 2
 
 
+def _known_dir_files() -> list:
+    from covcore import files
+
+    found = [pytest.param(files._no_known_dir_file, id="python")]
+    if files.known_dir_file_function() is not files._no_known_dir_file:
+        found.append(pytest.param(files.known_dir_file_function(), id="known-dir"))
+    return found
+
+
 @pytest.mark.skipif(os.name == "nt", reason="posix links")
 @pytest.mark.parametrize("kind", _lstat_kinds())
-def test_abs_file_equals_realpath(tmp_path, monkeypatch, kind):
+@pytest.mark.parametrize("known", _known_dir_files())
+def test_abs_file_equals_realpath(tmp_path, monkeypatch, kind, known):
     """abs_file resolves each directory once and then only the last
     component: the result must be os.path.realpath's for linked directories,
     linked files, links to links, '..' after a link, relative and missing names
-    (with either way of asking lstat)."""
+    (with either way of asking lstat, and with or without the compiled
+    known-directory lookup)."""
     from covcore import files
 
     monkeypatch.setattr(files, "_lstat_kind", kind)
+    monkeypatch.setattr(files, "_KNOWN_DIR_FILE", known)
     real = tmp_path / "real"
     (real / "sub").mkdir(parents=True)
     (real / "sub" / "m.py").write_text("")
@@ -147,6 +159,98 @@ def test_abs_file_equals_realpath(tmp_path, monkeypatch, kind):
     (real / "missing").symlink_to(real / "sub")
     name = str(tmp_path / "dirlink" / "missing" / "x.py")
     assert abs_file(name) == os.path.realpath(name) == str(real / "sub" / "x.py")
+
+
+@pytest.mark.skipif(os.name == "nt", reason="posix links")
+def test_real_file_in_known_dir_answers_only_what_posix_realpath_would(tmp_path):
+    """The compiled lookup answers (real directory, realpath) for a name in
+    a directory already resolved whose last component is not a link, and
+    None (ask the Python code) for everything else."""
+    _tracer = pytest.importorskip("covcore._tracer")
+    if not _tracer.HAS_LSTAT:
+        pytest.skip("no lstat in this build")
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "m.py").write_text("")
+    (real / "other.py").write_text("")
+    (real / "link.py").symlink_to(real / "other.py")
+    (tmp_path / "dirlink").symlink_to(real)
+    r = os.path.realpath(real)
+    dirs = {str(real): r, str(tmp_path / "dirlink"): r, "/": "/", str(tmp_path / "slash"): r + "/"}
+    look = _tracer.real_file_in_known_dir
+    assert look(dirs, str(real / "m.py")) == (r, os.path.join(r, "m.py"))
+    assert look(dirs, str(tmp_path / "dirlink" / "m.py")) == (r, os.path.join(r, "m.py"))
+    assert look(dirs, str(real / "missing.py")) == (r, os.path.join(r, "missing.py"))
+    assert look(dirs, str(tmp_path / "slash" / "m.py")) == (r + "/", os.path.join(r, "m.py"))
+    for name in [str(real / "link.py"),                 # a link: realpath follows it
+                 str(tmp_path / "unknown" / "m.py"),    # directory not resolved yet
+                 "/m.py", "/", "m.py", "real/m.py", "",  # root files, relative names
+                 str(real) + "/", str(real / "."), str(real / ".."),
+                 str(real / "a\0b.py"), str(real / "\ud800.py")]:
+        assert look(dirs, name) is None, name
+    for name in [str(real / "m.py"), str(tmp_path / "dirlink" / "m.py"), str(real / "missing.py")]:
+        assert look(dirs, name)[1] == os.path.realpath(name)
+
+
+def _selector_cases(tmp_path):
+    """(Selector keyword arguments, file names) with every tree rule in play."""
+    from covcore.selection import _stdlib_dirs
+
+    proj = tmp_path / "proj"
+    for sub in ["pkg/sub", "pkg/tests", ".venv/lib/python3/site-packages/dep", "solo"]:
+        (proj / sub).mkdir(parents=True)
+    for name in ["pkg/a.py", "pkg/sub/b.py", "pkg/tests/t.py", ".venv/lib/python3/site-packages/dep/d.py",
+                 "solo/one.py", "solo/two.py", "top.py"]:
+        (proj / name).write_text("")
+    (proj / "linked").symlink_to(proj / "pkg")
+    (proj / "pkg" / "alias.py").symlink_to(proj / "top.py")
+    names = [str(proj / n) for n in ["pkg/a.py", "pkg/sub/b.py", "pkg/tests/t.py", "solo/one.py",
+                                     "solo/two.py", "top.py", "linked/a.py", "linked/sub/b.py", "pkg/alias.py",
+                                     "pkg/missing.py", "pkg/x.pyc", "pkg/y.pyw",
+                                     ".venv/lib/python3/site-packages/dep/d.py"]]
+    names += [os.__file__, os.path.join(sorted(_stdlib_dirs())[0], "json", "__init__.py"), "<string>", "",
+              "relative.py", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "core", "files.py")]
+    site = str(proj / ".venv/lib/python3/site-packages")
+    configs = [
+        {"source": [str(proj)]},
+        {"source": [str(proj / "pkg")], "omit": ["*/tests/*"]},
+        {"source": [str(proj / "solo" / "one.py"), str(proj / "pkg" / "sub")]},
+        {"source": [str(proj)], "omit": ["*/two.py"]},
+        {},
+        {"cover_pylib": True},
+        {"include": [str(proj / "pkg" / "*")]},
+        {"omit": [str(proj / "solo" / "*")]},
+        {"source": ["pkg", "solo"], "source_pkgs": ["nowhere_such_pkg"]},
+    ]
+    return configs, names, site
+
+
+@pytest.mark.skipif(os.name == "nt", reason="posix links")
+def test_should_trace_by_directory_agrees_with_explain(tmp_path, monkeypatch):
+    """should_trace decides most files by their real directory; its answer
+    must be explain()'s for every file, asked first, again, and in another
+    order (so that each is seen both before and after its directory's
+    answer is cached), with source dirs, a source file, omit, include,
+    third-party and stdlib rules."""
+    from covcore import selection
+
+    configs, names, site = _selector_cases(tmp_path)
+    monkeypatch.setattr(selection, "_third_party_dirs", lambda: {site})
+    monkeypatch.chdir(tmp_path / "proj")
+    monkeypatch.syspath_prepend(str(tmp_path / "proj"))
+    (tmp_path / "proj" / "pkg" / "__init__.py").write_text("")
+    for config in configs:
+        for order in (names, names[::-1]):
+            fast = selection.Selector(**config)
+            slow = selection.Selector(**config)
+            for name in order * 2:
+                assert fast.should_trace(name) == slow.explain(name)[0], (config, name)
+            assert fast.pkgs_seen == slow.pkgs_seen
+    checked = selection.Selector(source=[str(tmp_path / "proj")])
+    assert checked._by_dir is not None
+    assert [checked.should_trace(n) for n in names[:3]] == [os.path.realpath(n) for n in names[:3]]
+    assert checked.should_trace(names[0]) == os.path.realpath(names[0])
+    assert len(checked._by_dir) >= 1  # the short way was taken
 
 
 def test_relative_filename(tmp_path):
