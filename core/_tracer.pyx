@@ -61,7 +61,7 @@ from cpython.set cimport PySet_Add
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from libc.string cimport memset, strlen
 from libc.stdint cimport uint64_t, uint32_t
-from libc.limits cimport INT_MIN
+from libc.limits cimport INT_MIN, INT_MAX
 
 import opcode as _opcode
 import sys
@@ -611,6 +611,80 @@ def nums_to_numbits(nums):
         v = item
         buf[v >> 3] |= <unsigned char>(1 << (v & 7))
     return out
+
+
+cdef extern from *:
+    """
+    #include <stdlib.h>
+    static int covcore_cmp_u64(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+        return (x > y) - (x < y);
+    }
+    static void covcore_sort_u64(uint64_t *keys, Py_ssize_t n) {
+        qsort(keys, (size_t)n, sizeof(uint64_t), covcore_cmp_u64);
+    }
+    """
+    void covcore_sort_u64(uint64_t *keys, Py_ssize_t n) nogil
+
+
+def pack_arcs(arcs):
+    """``covcore.data._pack_arcs`` in C: the arcs as stored in a data file.
+
+    The bytes are the arcs sorted, each as two 32-bit signed little-endian
+    ints (from line, to line; negative for entries and exits).  Saving a
+    branch-mode data file packs every measured file's arcs; in Python the
+    sort of tuples and an ``array.append`` per int cost 1 K instructions an
+    arc (44 M for pip's 147 modules, Python 3.12).
+
+    :param arcs: an iterable of ``(int, int)`` tuples.
+    :returns: bytes, 8 per arc.
+    :raises TypeError: an item is not a 2-tuple of ints (the caller falls
+        back to the Python version, which takes any pair).
+    :raises OverflowError: a line number outside a C int, as ``array("i")``.
+    """
+    cdef list items = list(arcs)
+    cdef Py_ssize_t n = len(items), k
+    cdef long long a, b
+    cdef uint64_t *keys
+    cdef unsigned char *buf
+    cdef uint32_t ua, ub
+    if n == 0:
+        return b""
+    keys = <uint64_t *>PyMem_Malloc(n * sizeof(uint64_t))
+    if keys == NULL:
+        raise MemoryError()
+    try:
+        for k in range(n):
+            item = items[k]
+            if type(item) is not tuple or len(<tuple>item) != 2:
+                raise TypeError("an arc is not a 2-tuple")
+            first = (<tuple>item)[0]
+            second = (<tuple>item)[1]
+            if not isinstance(first, int) or not isinstance(second, int):
+                raise TypeError("an arc's lines are not ints")
+            a = first
+            b = second
+            if a < INT_MIN or a > INT_MAX or b < INT_MIN or b > INT_MAX:
+                raise OverflowError("signed integer is out of a C int's range")
+            # Offset into unsigned order: sorting the keys sorts (a, b).
+            keys[k] = ((<uint64_t>(<uint32_t>(a - INT_MIN))) << 32) | <uint32_t>(b - INT_MIN)
+        covcore_sort_u64(keys, n)
+        out = PyBytes_FromStringAndSize(NULL, 8 * n)
+        buf = <unsigned char *>PyBytes_AS_STRING(out)
+        for k in range(n):
+            ua = <uint32_t>(keys[k] >> 32) + <uint32_t>INT_MIN
+            ub = <uint32_t>keys[k] + <uint32_t>INT_MIN
+            buf[8 * k] = ua & 0xff
+            buf[8 * k + 1] = (ua >> 8) & 0xff
+            buf[8 * k + 2] = (ua >> 16) & 0xff
+            buf[8 * k + 3] = ua >> 24
+            buf[8 * k + 4] = ub & 0xff
+            buf[8 * k + 5] = (ub >> 8) & 0xff
+            buf[8 * k + 6] = (ub >> 16) & 0xff
+            buf[8 * k + 7] = ub >> 24
+        return out
+    finally:
+        PyMem_Free(keys)
 
 
 cdef extern from *:

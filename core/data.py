@@ -96,7 +96,29 @@ def _random_int(top: int) -> int:
     return int.from_bytes(os.urandom(8), "little") % (top + 1)
 
 
+def arcs_packer() -> Callable[[Iterable[TArc]], bytes]:
+    """:func:`_pack_arcs`, in C when the tracer extension is built
+    (``covcore._tracer.pack_arcs``: the same bytes, 1 K instructions an arc
+    cheaper); it falls back to :func:`_pack_arcs` for arcs that are not
+    2-tuples of ints.  Imported only when writing."""
+    try:
+        from covcore._tracer import pack_arcs
+    except ImportError:  # the pure-Python install
+        return _pack_arcs
+
+    def pack(arcs: Iterable[TArc]) -> bytes:
+        if not isinstance(arcs, (set, frozenset, list, tuple)):
+            arcs = list(arcs)  # read once, for either packer
+        try:
+            return pack_arcs(arcs)  # type: ignore[no-any-return]
+        except TypeError:
+            return _pack_arcs(arcs)
+
+    return pack
+
+
 def _pack_arcs(arcs: Iterable[TArc]) -> bytes:
+    """The arcs sorted, as 32-bit signed little-endian (from, to) ints."""
     flat = array("i")
     for a, b in sorted(arcs):
         flat.append(a)
@@ -432,6 +454,7 @@ class CoverageData:
         ctx_ids = {c: i for i, c in enumerate(contexts, 1)}
         db.executemany("INSERT INTO context (id, context) VALUES (?, ?)", ((i, _to_db(c)) for c, i in ctx_ids.items()))
         nums_to_numbits = numbits_packer()
+        pack_arcs = arcs_packer()
         db.executemany(
             "INSERT INTO line_bits (file_id, context_id, numbits) VALUES (?, ?, ?)",
             (
@@ -443,7 +466,7 @@ class CoverageData:
         db.executemany(
             "INSERT INTO arc_pairs (file_id, context_id, pairs) VALUES (?, ?, ?)",
             (
-                (file_ids[f], ctx_ids[c], _pack_arcs(arcs))
+                (file_ids[f], ctx_ids[c], pack_arcs(arcs))
                 for f, by_ctx in self._arcs.items()
                 for c, arcs in by_ctx.items()
             ),

@@ -91,3 +91,50 @@ def test_c_packer_is_used_when_built():
     from covcore._tracer import nums_to_numbits as c_packer
 
     assert numbits.numbits_packer() is c_packer
+
+
+def _arc_packers():
+    from covcore import data
+
+    packers = [pytest.param(data._pack_arcs, id="python")]
+    c_packer = data.arcs_packer()
+    if c_packer is not data._pack_arcs:
+        packers.append(pytest.param(c_packer, id="c"))
+    return packers
+
+
+@pytest.mark.parametrize("pack", _arc_packers())
+def test_arc_packers_agree(pack):
+    """Arcs are stored sorted, as little-endian 32-bit signed (from, to)
+    pairs: both packers give exactly these bytes, for sets, lists, iterators,
+    negative (entry/exit) lines and a C int's extremes."""
+    import random
+    import struct
+
+    from covcore.data import _unpack_arcs
+
+    rng = random.Random(11)
+    low, high = -2**31, 2**31 - 1
+    cases = [set(), {(1, 2)}, {(-1, 1), (1, -1), (1, 2), (0, 0)}, {(low, high), (high, low), (-1, -1)}]
+    cases += [{(rng.randint(-40, 900), rng.randint(-40, 900)) for _ in range(rng.randint(1, 2000))}
+              for _ in range(30)]
+    for arcs in cases:
+        expected = b"".join(struct.pack("<ii", a, b) for a, b in sorted(arcs))
+        for given in (arcs, sorted(arcs, reverse=True), iter(sorted(arcs))):
+            got = pack(given)
+            assert type(got) is bytes
+            assert got == expected
+        assert _unpack_arcs(expected) == arcs
+    # Pairs that are not tuples: the C packer hands them to the Python one.
+    assert pack([[3, 4], [1, 2]]) == struct.pack("<iiii", 1, 2, 3, 4)
+
+
+@pytest.mark.parametrize("pack", _arc_packers())
+def test_arc_packers_reject_bad_arcs(pack):
+    for bad in [{(2**31, 1)}, {(1, -2**31 - 1)}]:
+        with pytest.raises(OverflowError):
+            pack(bad)
+    with pytest.raises(TypeError):
+        pack({(1, "x")})
+    with pytest.raises(TypeError):
+        pack({(1.5, 2)})
