@@ -292,13 +292,41 @@ CODE_EXTRA = covcore_extra_index >= 0
 
 cdef struct BranchLoc:
     # A BRANCH location (SysMonTracer, branch mode): its two destinations
-    # (fall-through, jump), the arc each records (borrowed from the CodeMap,
-    # NULL: none), and which directions only the BRANCH event can record.
+    # (fall-through, jump), the arc each records (packed, see _arc_key;
+    # _ARC_NONE: none), and which directions only the BRANCH event can record.
     int dest0
     int dest1
-    PyObject *arc0
-    PyObject *arc1
+    uint64_t key0
+    uint64_t key1
     unsigned char need
+
+
+cdef struct CodeMapC:
+    # SysMonTracer, branch mode: what each event of a code object records,
+    # in C (covcore.bytecode.CodeMap's line_records, branches, jumps, returns
+    # and resumes, without a tuple per arc or a dict per kind: made for
+    # every measured code object, they were most of the objects a branch-mode
+    # run allocated, and what made its collections more often).  Arcs are
+    # packed with _arc_key; per code unit (n = len(co_code) // 2, + 1):
+    int *rec_at             # where its LINE record starts in rec_keys, -1: none
+    uint64_t *rec_keys      # records: a count, then that many arcs
+    uint64_t *jump_keys     # the arc a JUMP there records (_ARC_NONE: none)
+    uint64_t *return_keys   # the arc a PY_RETURN there records
+    uint64_t *resume_keys   # the arc a PY_RESUME there records
+    int *bslot              # index into blocs, -1: not a BRANCH location
+    BranchLoc *blocs
+    Py_ssize_t nbranch
+    bint need_branch        # does some BRANCH location need its event?
+    bint has_resumes
+
+
+cdef inline void _codemap_c_free(CodeMapC *m) noexcept:
+    PyMem_Free(m.rec_at)
+    PyMem_Free(m.rec_keys)
+    PyMem_Free(m.jump_keys)     # return_keys and resume_keys share its block
+    PyMem_Free(m.bslot)
+    PyMem_Free(m.blocs)
+    memset(m, 0, sizeof(CodeMapC))
 
 
 cdef extern from "Python.h":
@@ -345,17 +373,10 @@ cdef class CodeState:
     # covcore.bytecode.CodeMap).  Depends only on the code object, so it is
     # computed once and kept across epochs and tracers; only `bseen` (the
     # directions seen at each BRANCH location) belongs to an epoch.
-    cdef object cmap            # the CodeMap, or None before it is made
-    cdef dict line_records      # offset -> arcs recorded by LINE there
-    cdef dict jump_arcs         # offset -> arc recorded by JUMP there
-    cdef dict return_arcs       # offset -> arc recorded by PY_RETURN there
-    cdef dict resume_arcs       # offset -> arcs recorded by PY_RESUME there
-    cdef int *bslot             # per code unit: index into blocs, or -1
-    cdef BranchLoc *blocs
-    cdef Py_ssize_t nbranch
+    cdef object cmap            # True once the map is made, None before
+    cdef CodeMapC m             # the map (see CodeMapC)
     cdef Py_ssize_t nunits      # code units in co_code
     cdef int *unwind_lines      # per code unit: current line, 0 = unknown
-    cdef bint need_branch       # does some BRANCH location need its event?
     cdef unsigned char *bseen   # per BRANCH location: directions seen (epoch)
     cdef dict crumb_lines       # LINE offset -> arc of its arrival without a crumb
     cdef dict crumb_jumps       # JUMP offset -> the LINE offset it leaves a crumb for
@@ -375,8 +396,7 @@ cdef class CodeState:
         PyMem_Free(self.seen)
         PyMem_Free(self.unit_lines)
         PyMem_Free(self.arcs)
-        PyMem_Free(self.bslot)
-        PyMem_Free(self.blocs)
+        _codemap_c_free(&self.m)
         PyMem_Free(self.unwind_lines)
         PyMem_Free(self.bseen)
 
@@ -404,8 +424,8 @@ cdef class CodeState:
         self.arcs_used = 0
         # The code map stays (it only depends on the code object); the
         # directions seen are forgotten.
-        if self.bseen != NULL and self.nbranch > 0:
-            memset(self.bseen, 0, self.nbranch)
+        if self.bseen != NULL and self.m.nbranch > 0:
+            memset(self.bseen, 0, self.m.nbranch)
         self.crumb_done = None
 
     def __repr__(self):

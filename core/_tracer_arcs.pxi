@@ -45,3 +45,24 @@ cdef int _record_arc(_TracerBase t, CodeState cs, int l1, int l2) except -1:
     PySet_Add(cs.file_data, (l1, l2))
     t.active = True
     return 0
+
+
+# Arcs packed in 64 bits (the code maps of SysMonTracer's branch mode, see
+# CodeMapC): the from line's 32 bits, then the to line's.  No arc is
+# (INT_MIN, INT_MIN): lines are positive, exits and entries minus a first
+# line (>= 0).
+cdef extern from *:
+    """
+    #define COVCORE_ARC_NONE 0x8000000080000000ULL
+    """
+    uint64_t _ARC_NONE "COVCORE_ARC_NONE"
+
+
+cdef inline uint64_t _arc_key(long long a, long long b) noexcept:
+    return ((<uint64_t><uint32_t>(<int>a)) << 32) | <uint64_t><uint32_t>(<int>b)
+
+
+cdef inline int _add_key(CodeState cs, uint64_t key) except -1:
+    """Add the packed arc `key` to the file's set, as an (int, int) tuple."""
+    PySet_Add(cs.file_data, (<int>(<uint32_t>(key >> 32)), <int>(<uint32_t>key)))
+    return 0

@@ -21,11 +21,13 @@ def analyze_c(code):
     return _bc_analyze(code)
 
 
-cdef object _bc_analyze(object code, int *units_out=NULL):
+cdef object _bc_analyze(object code, int *units_out=NULL, CodeMapC *map_out=NULL):
     """analyze_c(code); with `units_out` (room for len(co_code) // 2 ints, zeroed),
     the current line of each code unit goes there and the CodeMap's
     unwind_lines is None (the tracer keeps them in C: no list of an int
-    object per code unit to make, read back and free)."""
+    object per code unit to make, read back and free).  With `map_out`
+    (zeroed), the map is made there in C instead (see _bc_codemap_c) and
+    the result is None or (crumb_lines, crumb_jumps)."""
     if not PyCode_Check(code):
         raise TypeError("analyze_c() needs a code object, not %s" % type(code).__name__)
     cdef bytes cob = code.co_code
@@ -200,6 +202,9 @@ cdef object _bc_analyze(object code, int *units_out=NULL):
                         t.end = g.s1[k] if j else g.s0[k]
                         t.jump_known = False
         _bc_nested_lines(code, outs, mask)
+        if map_out != NULL:
+            return _bc_codemap_c(&g, nunits, order, nsrc, runs, run_x, nrun, btrails, cj_x, cj_order, ncj,
+                                 outs, mask, units_out, map_out)
         return _bc_codemap(&g, code, nunits, order, nsrc, runs, run_x, nrun, btrails, cj_x, cj_order, ncj,
                            outs, mask, units_out)
     finally:
@@ -314,8 +319,6 @@ cdef object _bc_codemap(_BcCode *g, object code, Py_ssize_t nunits, int *order, 
             crumb_lines[g.offs[x]] = (g.crumb[x], g.lines[x])
     for i in range(ncj):
         crumb_jumps[g.offs[cj_order[i]]] = g.offs[cj_x[cj_order[i]]]
-    # (An exception can leave the frame "at" any code unit of an instruction,
-    # its inline caches included.)
     # The current line of each code unit goes into units_out (zeroed by the
     # caller), or into a zeroed buffer of our own made a list for analyze_c().
     cdef int *lines_at = units_out
@@ -325,12 +328,7 @@ cdef object _bc_codemap(_BcCode *g, object code, Py_ssize_t nunits, int *order, 
             raise MemoryError()
         memset(lines_at, 0, (nunits + 1) * sizeof(int))
     try:
-        for k in range(count):
-            ln = g.at[k]
-            if ln != _BC_NONE and 0 < ln <= 0x7fffffff:
-                end = g.offs[k + 1] >> 1 if k + 1 < count else <int>nunits
-                for j in range(g.offs[k] >> 1, end):
-                    lines_at[j] = <int>ln
+        _bc_units_lines(g, nunits, lines_at)
         units = None if units_out != NULL else [lines_at[j] for j in range(nunits)]
     finally:
         if units_out == NULL:
@@ -348,6 +346,191 @@ cdef object _bc_codemap(_BcCode *g, object code, Py_ssize_t nunits, int *order, 
     cm.crumb_jumps = crumb_jumps
     cm.n_claims = n_claims
     return cm
+
+
+cdef int _bc_units_lines(_BcCode *g, Py_ssize_t nunits, int *lines_at) except -1:
+    """The current line of each code unit into `lines_at` (zeroed).  (An
+    exception can leave the frame "at" any code unit of an instruction, its
+    inline caches included.)"""
+    cdef int k, j, end
+    cdef long long ln
+    for k in range(g.count):
+        ln = g.at[k]
+        if ln != _BC_NONE and 0 < ln <= 0x7fffffff:
+            end = g.offs[k + 1] >> 1 if k + 1 < g.count else <int>nunits
+            for j in range(g.offs[k] >> 1, end):
+                lines_at[j] = <int>ln
+    return 0
+
+
+cdef object _bc_codemap_c(_BcCode *g, Py_ssize_t nunits, int *order, int nsrc,
+                          _BcTrail *runs, int *run_x, int nrun, _BcTrail *btrails, int *cj_x, int *cj_order,
+                          int ncj, _BcOut *outs, unsigned int mask, int *units_out, CodeMapC *m):
+    """_bc_codemap()'s line_records, branches, jumps, returns and resumes,
+    made in `m` (zeroed; freed by the caller, even on error) with arcs
+    packed (_arc_key), in the order _bc_codemap() makes them; the current
+    line of each code unit into `units_out`.  Returns None, or
+    (crumb_lines, crumb_jumps) when there are crumbs (the same dicts as
+    _bc_codemap()'s; rare)."""
+    cdef int count = g.count, i, x, k, r = 0, need, j, nb = 0, nrec
+    cdef Py_ssize_t n = nunits + 1, used = 0, cap
+    cdef long long ln, s, cur
+    cdef bint ok
+    cdef _BcTrail *t
+    cdef _BcTrail trail
+    cdef BranchLoc *b
+    cdef uint64_t key
+    for k in range(count):
+        if _bc_flags[g.ops[k]] & _BC_BRANCH_EVENT and g.at[k] != _BC_NONE and g.nsucc[k] == 2:
+            nb += 1
+    # A record is a count, the self-arc, perhaps the inferred incoming arc,
+    # then claims (a run is claimed at most once).
+    cap = 3 * <Py_ssize_t>nsrc + nrun + 1
+    m.rec_at = <int *>PyMem_Malloc(n * sizeof(int))
+    m.rec_keys = <uint64_t *>PyMem_Malloc(cap * sizeof(uint64_t))
+    m.jump_keys = <uint64_t *>PyMem_Malloc(3 * n * sizeof(uint64_t))
+    m.bslot = <int *>PyMem_Malloc(n * sizeof(int))
+    m.blocs = <BranchLoc *>PyMem_Malloc((nb + 1) * sizeof(BranchLoc))
+    if m.rec_at == NULL or m.rec_keys == NULL or m.jump_keys == NULL or m.bslot == NULL or m.blocs == NULL:
+        raise MemoryError()
+    m.return_keys = m.jump_keys + n
+    m.resume_keys = m.jump_keys + 2 * n
+    for i in range(n):
+        m.rec_at[i] = -1
+        m.bslot[i] = -1
+    for i in range(3 * n):
+        m.jump_keys[i] = _ARC_NONE
+    # LINE: the self-arc, the inferred incoming arc, the claims.
+    for i in range(nsrc):
+        x = order[i]
+        ln = g.lines[x]
+        s = g.src[x]
+        nrec = used
+        used += 1
+        m.rec_keys[used] = _arc_key(ln, ln)
+        used += 1
+        if s != _BC_MANY and s != ln:
+            m.rec_keys[used] = _arc_key(s, ln)
+            used += 1
+        while r < nrun and run_x[r] == x:
+            if _bc_claims(g, &runs[r], ln, outs, mask):
+                m.rec_keys[used] = _arc_key(runs[r].a, runs[r].b)
+                used += 1
+            r += 1
+        m.rec_keys[nrec] = <uint64_t>(used - nrec - 1)
+        if 0 <= g.offs[x] >> 1 < n:
+            m.rec_at[g.offs[x] >> 1] = <int>nrec
+    # BRANCH locations.
+    nb = 0
+    for k in range(count):
+        if _bc_flags[g.ops[k]] & _BC_BRANCH_EVENT and g.at[k] != _BC_NONE and g.nsucc[k] == 2:
+            cur = _bc_at_line(g, k)
+            b = &m.blocs[nb]
+            b.dest0 = g.offs[g.s0[k]]
+            b.dest1 = g.offs[g.s1[k]]
+            need = 0
+            for j in range(2):
+                t = &btrails[2 * k + j]
+                ok = _bc_has_arc(t) and t.a != t.b
+                key = _arc_key(t.a, t.b) if ok else _ARC_NONE
+                if j:
+                    b.key1 = key
+                else:
+                    b.key0 = key
+                if cur != _BC_NONE and not _bc_recorded_elsewhere(g, t, ok, cur):
+                    need |= 1 << j
+            b.need = <unsigned char>need
+            if need:
+                m.need_branch = True
+            if 0 <= g.offs[k] >> 1 < n:
+                m.bslot[g.offs[k] >> 1] = nb
+            nb += 1
+    m.nbranch = nb
+    # JUMP and PY_RETURN locations; resume points of generators.
+    for k in range(count):
+        if g.at[k] == _BC_NONE or not (0 <= g.offs[k] >> 1 < n):
+            continue
+        i = g.offs[k] >> 1
+        fl = _bc_flags[g.ops[k]]
+        if fl & _BC_JUMP_EVENT:
+            cur = _bc_at_line(g, k)
+            if cur != _BC_NONE and g.nsucc[k]:
+                _bc_trail(g, k, g.s0[k], cur, &trail)
+                if _bc_has_arc(&trail) and trail.a != trail.b:
+                    m.jump_keys[i] = _arc_key(trail.a, trail.b)
+        elif fl & _BC_RETURN:
+            cur = _bc_at_line(g, k)
+            if cur != _BC_NONE:
+                m.return_keys[i] = _arc_key(cur, -g.first)
+        elif g.ops[k] == _bc_RESUME and g.args[k] != 0:
+            ln = g.lines[k]
+            if ln < 0 or not g.nsucc[k]:
+                continue
+            _bc_trail(g, k, g.s0[k], ln, &trail)
+            if _bc_claims(g, &trail, ln, outs, mask):
+                m.resume_keys[i] = _arc_key(trail.a, trail.b)
+                m.has_resumes = True
+    _bc_units_lines(g, nunits, units_out)
+    crumb_lines = None
+    crumb_jumps = None
+    for i in range(nsrc):
+        x = order[i]
+        if g.crumb[x] != _BC_NONE:
+            if crumb_lines is None:
+                crumb_lines = {}
+            crumb_lines[g.offs[x]] = (g.crumb[x], g.lines[x])
+    for i in range(ncj):
+        if crumb_jumps is None:
+            crumb_jumps = {}
+        crumb_jumps[g.offs[cj_order[i]]] = g.offs[cj_x[cj_order[i]]]
+    if crumb_lines is None and crumb_jumps is None:
+        return None
+    return crumb_lines, crumb_jumps
+
+
+def _code_map_c_for_tests(code):
+    """The tracer's code map of `code` (_bc_codemap_c), as the CodeMap fields
+    it stands for: ``(line_records, branches, jumps, returns, resumes,
+    crumb_lines, crumb_jumps, need_branch, unwind_lines)``, with the jumps
+    and returns that record nothing left out (None in the CodeMap) and
+    empty dicts for no crumbs.  For tests."""
+    cdef Py_ssize_t nunits = len(code.co_code) // 2, i, k
+    cdef CodeMapC m
+    cdef BranchLoc *b
+    cdef int *units = <int *>PyMem_Malloc((nunits + 1) * sizeof(int))
+    if units == NULL:
+        raise MemoryError()
+    memset(units, 0, (nunits + 1) * sizeof(int))
+    memset(&m, 0, sizeof(CodeMapC))
+    def arc(uint64_t key):
+        return (<int>(<uint32_t>(key >> 32)), <int>(<uint32_t>key))
+    try:
+        crumbs = _bc_analyze(code, units, &m)
+        records = {}
+        branches = {}
+        jumps = {}
+        returns = {}
+        resumes = {}
+        for i in range(nunits + 1):
+            if m.rec_at[i] >= 0:
+                k = m.rec_at[i]
+                records[2 * i] = tuple(arc(m.rec_keys[k + 1 + j]) for j in range(<Py_ssize_t>m.rec_keys[k]))
+            if m.bslot[i] >= 0:
+                b = &m.blocs[m.bslot[i]]
+                branches[2 * i] = (b.dest0, arc(b.key0) if b.key0 != _ARC_NONE else None,
+                                   b.dest1, arc(b.key1) if b.key1 != _ARC_NONE else None, b.need)
+            if m.jump_keys[i] != _ARC_NONE:
+                jumps[2 * i] = arc(m.jump_keys[i])
+            if m.return_keys[i] != _ARC_NONE:
+                returns[2 * i] = arc(m.return_keys[i])
+            if m.resume_keys[i] != _ARC_NONE:
+                resumes[2 * i] = (arc(m.resume_keys[i]),)
+        crumb_lines, crumb_jumps = crumbs if crumbs is not None else ({}, {})
+        return (records, branches, jumps, returns, resumes, crumb_lines or {}, crumb_jumps or {},
+                bool(m.need_branch), [units[i] for i in range(nunits)])
+    finally:
+        _codemap_c_free(&m)
+        PyMem_Free(units)
 
 
 def _first_resume_end_for_tests(code):

@@ -104,21 +104,46 @@ cdef int _build_code_map(_TracerBase t, CodeState cs, object code) except -1:
     return 0
 
 
+cdef int _codemap_c_empty(CodeMapC *m, Py_ssize_t n) except -1:
+    """A map of `n` code units where no event records anything but LINE's
+    self-arc (what a failed analysis leaves)."""
+    cdef Py_ssize_t i
+    m.rec_at = <int *>PyMem_Malloc((n + 1) * sizeof(int))
+    m.jump_keys = <uint64_t *>PyMem_Malloc(3 * (n + 1) * sizeof(uint64_t))
+    m.bslot = <int *>PyMem_Malloc((n + 1) * sizeof(int))
+    m.blocs = <BranchLoc *>PyMem_Malloc(sizeof(BranchLoc))
+    if m.rec_at == NULL or m.jump_keys == NULL or m.bslot == NULL or m.blocs == NULL:
+        raise MemoryError()
+    m.return_keys = m.jump_keys + (n + 1)
+    m.resume_keys = m.jump_keys + 2 * (n + 1)
+    for i in range(n + 1):
+        m.rec_at[i] = -1
+        m.bslot[i] = -1
+    for i in range(3 * (n + 1)):
+        m.jump_keys[i] = _ARC_NONE
+    return 0
+
+
 cdef int _make_code_map(_TracerBase t, CodeState cs, object code) except -1:
-    cdef Py_ssize_t n = len(code.co_code) // 2, i, k
-    cdef BranchLoc *b
+    cdef Py_ssize_t n = len(code.co_code) // 2
+    cdef CodeMapC m
+    cdef unsigned char *bseen
     # The current line of each code unit (0: unknown), written by the analysis
     # into this zeroed array.
     cdef int *units = <int *>PyMem_Malloc((n + 1) * sizeof(int))
     if units == NULL:
         raise MemoryError()
     memset(units, 0, (n + 1) * sizeof(int))
+    memset(&m, 0, sizeof(CodeMapC))
     try:
-        cm = _bc_analyze(code, units)
-    except Exception as exc:
-        # Never expected; measure the code's lines and returns at least.
-        memset(units, 0, (n + 1) * sizeof(int))
         try:
+            crumbs = _bc_analyze(code, units, &m)
+        except Exception as exc:
+            # Never expected; measure the code's lines and returns at least.
+            _codemap_c_free(&m)
+            memset(units, 0, (n + 1) * sizeof(int))
+            crumbs = None
+            _codemap_c_empty(&m, n)
             if t.warn is not None:
                 t.warn(
                     "Couldn't analyse the bytecode of %s (%s line %d), its branches may be "
@@ -126,60 +151,44 @@ cdef int _make_code_map(_TracerBase t, CodeState cs, object code) except -1:
                     % (code.co_name, code.co_filename, code.co_firstlineno, type(exc).__name__, exc),
                     "trace-changed",
                 )
-            cm = _bc_codemap_class()()
-            cm.first_line = code.co_firstlineno
-        except BaseException:
+        if cs.cmap is not None:
+            # Another thread ran while the analysis did (only possible through
+            # the warning above: the collector is off) and finished first: its
+            # result stands.
+            _codemap_c_free(&m)
             PyMem_Free(units)
-            raise
-    if cs.cmap is not None:
-        # Another thread ran while the analysis did (only possible through
-        # the warning above: the collector is off) and finished first: its
-        # result stands.
+            return 0
+        bseen = <unsigned char *>PyMem_Malloc(m.nbranch + 1)
+        if bseen == NULL:
+            raise MemoryError()
+    except BaseException:
+        _codemap_c_free(&m)
         PyMem_Free(units)
-        return 0
-    cs.line_records = cm.line_records
-    cs.jump_arcs = cm.jumps
-    cs.return_arcs = cm.returns
-    cs.resume_arcs = cm.resumes if cm.resumes else None
-    cs.bslot = <int *>PyMem_Malloc((n + 1) * sizeof(int))
+        raise
+    memset(bseen, 0, m.nbranch + 1)
+    _codemap_c_free(&cs.m)
+    cs.m = m
     PyMem_Free(cs.unwind_lines)
     cs.unwind_lines = units
-    nb = len(cm.branches)
-    cs.blocs = <BranchLoc *>PyMem_Malloc((nb + 1) * sizeof(BranchLoc))
-    cs.bseen = <unsigned char *>PyMem_Malloc(nb + 1)
-    if cs.bslot == NULL or cs.unwind_lines == NULL or cs.blocs == NULL or cs.bseen == NULL:
-        raise MemoryError()
+    PyMem_Free(cs.bseen)
+    cs.bseen = bseen
     cs.nunits = n
-    cs.nbranch = nb
-    memset(cs.bseen, 0, nb + 1)
-    for i in range(n + 1):
-        cs.bslot[i] = -1
-    k = 0
-    for off, info in cm.branches.items():
-        b = &cs.blocs[k]
-        b.dest0 = info[0]
-        b.arc0 = <PyObject *>info[1] if info[1] is not None else NULL
-        b.dest1 = info[2]
-        b.arc1 = <PyObject *>info[3] if info[3] is not None else NULL
-        b.need = info[4]
-        if 0 <= off // 2 < n:
-            cs.bslot[off // 2] = <int>k
-        k += 1
-    cs.need_branch = cm.need_branch
-    cs.crumb_lines = cm.crumb_lines if cm.crumb_lines else None
-    cs.crumb_jumps = cm.crumb_jumps if cm.crumb_jumps else None
-    cs.cmap = cm     # keeps the arcs borrowed by blocs alive
-    for part in (cm.line_records, cm.branches, cm.jumps, cm.returns, cm.resumes,
-                 cm.crumb_lines, cm.crumb_jumps):
-        covcore_untrack_atoms(part, 0)
+    if crumbs is not None:
+        cs.crumb_lines = crumbs[0] or None
+        cs.crumb_jumps = crumbs[1] or None
+        for part in crumbs:
+            if part is not None:
+                covcore_untrack_atoms(part, 0)
+    cs.cmap = True
     return 0
 
 
-cdef inline int _add_arcs(CodeState cs, object arcs) except -1:
-    """Add each arc of the tuple `arcs` to the file's set."""
-    cdef Py_ssize_t i
-    for i in range(len(<tuple>arcs)):
-        PySet_Add(cs.file_data, (<tuple>arcs)[i])
+cdef inline int _add_record(CodeState cs, Py_ssize_t unit) except -1:
+    """Add the arcs of the LINE record at code unit `unit` (there is one)
+    to the file's set."""
+    cdef Py_ssize_t k = cs.m.rec_at[unit], j
+    for j in range(<Py_ssize_t>cs.m.rec_keys[k]):
+        _add_key(cs, cs.m.rec_keys[k + 1 + j])
     return 0
 
 
@@ -354,7 +363,7 @@ cdef class SysMonTracer(_TracerBase):
             if cs.cmap is None:
                 _build_code_map(self, cs, code)
             events = self._ev_local_arcs
-            if cs.need_branch:
+            if cs.m.need_branch:
                 events |= self._ev_branch
         if _sysmon.get_tool(self.tool_id) != "covcore":
             # The measured program freed our tool id (or took it for itself):
@@ -398,18 +407,19 @@ cdef class SysMonTracer(_TracerBase):
     def _py_start(self, code, int offset):
         """PY_START / PY_RESUME: decide once per code object, then DISABLE."""
         cdef CodeState cs = _lookup(self, <PyObject *>code)
+        cdef uint64_t key
         self.n_start += 1
         if cs.measured:
             self.active = True
             if cs.local_epoch != _epoch and self.started:
                 cs.local_epoch = _epoch
                 self._enable_code(code, cs)
-            if self.branch and cs.resume_arcs is not None:
-                arcs = cs.resume_arcs.get(offset)
-                if arcs is not None:
+            if self.branch and cs.m.has_resumes and 0 <= offset and (offset >> 1) <= cs.nunits:
+                key = cs.m.resume_keys[offset >> 1]
+                if key != _ARC_NONE:
                     if self._adopted and self._adopted_frame(False):
                         return None
-                    _add_arcs(cs, arcs)
+                    _add_key(cs, key)
         elif _REQUICKEN and not cs.requickened:
             # Not measured: its PY_START goes off now, and with it the only
             # event that made 3.12 take its superinstructions out.  Module
@@ -489,11 +499,10 @@ cdef class SysMonTracer(_TracerBase):
             return None
         frame = PyEval_GetFrame()
         offset = covcore_frame_lasti(frame) if frame != NULL else -1
-        arcs = cs.line_records.get(offset)
-        if arcs is None:
-            PySet_Add(cs.file_data, (line, line))
+        if 0 <= offset and (offset >> 1) <= cs.nunits and cs.m.rec_at[offset >> 1] >= 0:
+            _add_record(cs, offset >> 1)
         else:
-            _add_arcs(cs, arcs)
+            PySet_Add(cs.file_data, (line, line))
         if cs.crumb_lines is not None:
             arc = cs.crumb_lines.get(offset)
             if arc is not None:
@@ -514,7 +523,7 @@ cdef class SysMonTracer(_TracerBase):
         cdef BranchLoc *b
         cdef int k
         cdef unsigned char bit, seen
-        cdef PyObject *arc
+        cdef uint64_t key
         self.n_branch += 1
         if not cs.measured:
             return self._disable
@@ -522,24 +531,24 @@ cdef class SysMonTracer(_TracerBase):
             _build_code_map(self, cs, code)
         if src < 0 or (src >> 1) >= cs.nunits:
             return self._disable
-        k = cs.bslot[src >> 1]
+        k = cs.m.bslot[src >> 1]
         if k < 0:
             return self._disable
-        b = &cs.blocs[k]
+        b = &cs.m.blocs[k]
         if dst == b.dest0:
             bit = 1
-            arc = b.arc0
+            key = b.key0
         elif dst == b.dest1:
             bit = 2
-            arc = b.arc1
+            key = b.key1
         else:
             return None
         seen = cs.bseen[k]
         if not (seen & bit):
             if self._adopted and self._adopted_frame(False):
                 return None
-            if arc != NULL:
-                PySet_Add(cs.file_data, <object>arc)
+            if key != _ARC_NONE:
+                _add_key(cs, key)
                 self.active = True
             seen |= bit
             cs.bseen[k] = seen
@@ -550,15 +559,16 @@ cdef class SysMonTracer(_TracerBase):
     def _jump_event(self, code, int src, int dst):
         """JUMP: record the arc of this jump, then DISABLE."""
         cdef CodeState cs = _lookup(self, <PyObject *>code)
+        cdef uint64_t key
         self.n_jump += 1
         if cs.measured:
             if cs.cmap is None:
                 _build_code_map(self, cs, code)
-            arc = cs.jump_arcs.get(src)
-            if arc is not None:
+            key = cs.m.jump_keys[src >> 1] if 0 <= src and (src >> 1) <= cs.nunits else _ARC_NONE
+            if key != _ARC_NONE:
                 if self._adopted and self._adopted_frame(False):
                     return None
-                PySet_Add(cs.file_data, arc)
+                _add_key(cs, key)
                 self.active = True
             if cs.crumb_jumps is not None:
                 target = cs.crumb_jumps.get(src)
@@ -571,15 +581,16 @@ cdef class SysMonTracer(_TracerBase):
     def _return_event(self, code, int offset, retval):
         """PY_RETURN: record the exit arc, then DISABLE."""
         cdef CodeState cs = _lookup(self, <PyObject *>code)
+        cdef uint64_t key
         self.n_return += 1
         if cs.measured:
             if cs.cmap is None:
                 _build_code_map(self, cs, code)
-            arc = cs.return_arcs.get(offset)
-            if arc is not None:
+            key = cs.m.return_keys[offset >> 1] if 0 <= offset and (offset >> 1) <= cs.nunits else _ARC_NONE
+            if key != _ARC_NONE:
                 if self._adopted and self._adopted_frame(True):
                     return None
-                PySet_Add(cs.file_data, arc)
+                _add_key(cs, key)
                 self.active = True
         return self._disable
 

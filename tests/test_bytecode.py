@@ -312,6 +312,20 @@ def _differing_fields(code: types.CodeType) -> list:
     return [f for f in CodeMap.__slots__ if _compared(got, f) != _compared(ref, f)]
 
 
+def _c_map_differs(code: types.CodeType) -> list:
+    """The fields in which the sysmon tracer's code map in C (arcs packed,
+    arrays by code unit) differs from the CodeMap analyze_c() makes."""
+    from covcore._tracer import _code_map_c_for_tests, analyze_c
+
+    cm = analyze_c(code)
+    expected = (cm.line_records, cm.branches, {k: v for k, v in cm.jumps.items() if v is not None},
+                {k: v for k, v in cm.returns.items() if v is not None}, cm.resumes, cm.crumb_lines,
+                cm.crumb_jumps, cm.need_branch, cm.unwind_lines)
+    names = ("line_records", "branches", "jumps", "returns", "resumes", "crumb_lines", "crumb_jumps",
+             "need_branch", "unwind_lines")
+    return [name for name, got, want in zip(names, _code_map_c_for_tests(code), expected) if got != want]
+
+
 TRICKY = [
     '''
     def matcher(x):
@@ -427,6 +441,7 @@ def test_analyze_c_equals_reference_on_tricky_code(source):
     top = compile(textwrap.dedent(source), "tricky.py", "exec")
     for code in _all_codes(top):
         assert _differing_fields(code) == [], (code.co_name, code.co_firstlineno)
+        assert _c_map_differs(code) == [], (code.co_name, code.co_firstlineno)
 
 
 @needs_analyze_c
@@ -447,10 +462,37 @@ def test_analyze_c_equals_reference_over_stdlib():
         except (SyntaxError, ValueError, UnicodeDecodeError):
             continue
         for code in _all_codes(top):
-            differ = _differing_fields(code)
+            differ = _differing_fields(code) + _c_map_differs(code)
             assert differ == [], f"{rel}: {code.co_qualname} (line {code.co_firstlineno}) differs in {differ}"
             count += 1
     assert count > 10000
+
+
+@needs_analyze_c
+def test_tracer_code_map_in_c_equals_analyze_c_over_a_stdlib_slice():
+    # The sysmon tracer keeps each code object's map in C arrays with arcs
+    # packed in 64 bits: decoded, every field equals the CodeMap analyze_c()
+    # makes, for every code object of a slice of the standard library
+    # (generators, coroutines, try/finally, match, comprehensions) and the
+    # tricky sources.  (The whole library: test_analyze_c_equals_reference_over_stdlib.)
+    root = Path(sysconfig.get_paths()["stdlib"])
+    tops = [compile(textwrap.dedent(source), "tricky.py", "exec") for source in TRICKY]
+    for name in ("asyncio/tasks.py", "email/_header_value_parser.py", "contextlib.py", "dataclasses.py",
+                 "inspect.py", "json/decoder.py", "re/_parser.py", "zipfile/__init__.py", "ast.py"):
+        path = root / name
+        if path.exists():
+            tops.append(compile(path.read_text(encoding="utf-8"), str(path), "exec"))
+    count = branches = crumbs = 0
+    for top in tops:
+        for code in _all_codes(top):
+            assert _c_map_differs(code) == [], (code.co_name, code.co_firstlineno)
+            count += 1
+            from covcore._tracer import analyze_c
+
+            cm = analyze_c(code)
+            branches += len(cm.branches)
+            crumbs += len(cm.crumb_lines) + len(cm.crumb_jumps)
+    assert count > 900 and branches > 900 and crumbs > 0
 
 
 @needs_analyze_c
