@@ -347,13 +347,17 @@ cdef class SysMonTracer(_TracerBase):
         self._completed = {}
         self._adopted = {}
         self._crumbs = {}
-        self._cb_start = self._py_start
-        self._cb_line = self._line_arcs if self.branch else self._line
-        self._cb_instruction = self._instruction
-        self._cb_branch = self._branch_event
-        self._cb_jump = self._jump_event
-        self._cb_return = self._return_event
-        self._cb_unwind = self._unwind_event
+        # The callbacks: C functions (METH_FASTCALL) bound to this tracer,
+        # which call the cdef methods below.  As Cython def methods each
+        # event cost ~250 instructions more (keyword-argument handling,
+        # converting the arguments), over ~20 K events importing pip.
+        self._cb_start = _sysmon_callback(_CB_START, self)
+        self._cb_line = _sysmon_callback(_CB_LINE_ARCS if self.branch else _CB_LINE, self)
+        self._cb_instruction = _sysmon_callback(_CB_INSTRUCTION, self)
+        self._cb_branch = _sysmon_callback(_CB_BRANCH, self)
+        self._cb_jump = _sysmon_callback(_CB_JUMP, self)
+        self._cb_return = _sysmon_callback(_CB_RETURN, self)
+        self._cb_unwind = _sysmon_callback(_CB_UNWIND, self)
 
     cdef int _enable_code(self, object code, CodeState cs) except -1:
         cdef int events = self._ev_line
@@ -404,7 +408,7 @@ cdef class SysMonTracer(_TracerBase):
             return True
         return False
 
-    def _py_start(self, code, int offset):
+    cdef object _py_start(self, object code, int offset):
         """PY_START / PY_RESUME: decide once per code object, then DISABLE."""
         cdef CodeState cs = _lookup(self, <PyObject *>code)
         cdef uint64_t key
@@ -430,7 +434,7 @@ cdef class SysMonTracer(_TracerBase):
                 _requicken(code)
         return self._disable
 
-    def _line(self, code, int line):
+    cdef object _line(self, object code, int line):
         """LINE (line mode; local, measured code only): record, then DISABLE.
 
         Once every line of the code object was recorded, its local events are
@@ -443,7 +447,7 @@ cdef class SysMonTracer(_TracerBase):
             return self._record_line(cs, code, line)
         return self._disable
 
-    def _instruction(self, code, int offset):
+    cdef object _instruction(self, object code, int offset):
         """INSTRUCTION (line mode, code objects _long_lines() picked): record
         the line of the instruction at `offset` (a byte offset), then DISABLE."""
         cdef CodeState cs = _lookup(self, <PyObject *>code)
@@ -482,7 +486,7 @@ cdef class SysMonTracer(_TracerBase):
                     return None
         return self._disable
 
-    def _line_arcs(self, code, int line):
+    cdef object _line_arcs(self, object code, int line):
         """LINE (branch mode): record what this location stands for, DISABLE."""
         cdef CodeState cs = _lookup(self, <PyObject *>code)
         cdef PyFrameObject *frame
@@ -517,7 +521,7 @@ cdef class SysMonTracer(_TracerBase):
                 cs.crumb_done.add(offset)
         return self._disable
 
-    def _branch_event(self, code, int src, int dst):
+    cdef object _branch_event(self, object code, int src, int dst):
         """BRANCH: record the direction's arc; DISABLE once nothing is left to learn."""
         cdef CodeState cs = _lookup(self, <PyObject *>code)
         cdef BranchLoc *b
@@ -556,7 +560,7 @@ cdef class SysMonTracer(_TracerBase):
             return self._disable
         return None
 
-    def _jump_event(self, code, int src, int dst):
+    cdef object _jump_event(self, object code, int src, int dst):
         """JUMP: record the arc of this jump, then DISABLE."""
         cdef CodeState cs = _lookup(self, <PyObject *>code)
         cdef uint64_t key
@@ -578,7 +582,7 @@ cdef class SysMonTracer(_TracerBase):
                     return None
         return self._disable
 
-    def _return_event(self, code, int offset, retval):
+    cdef object _return_event(self, object code, int offset, object retval):
         """PY_RETURN: record the exit arc, then DISABLE."""
         cdef CodeState cs = _lookup(self, <PyObject *>code)
         cdef uint64_t key
@@ -594,7 +598,7 @@ cdef class SysMonTracer(_TracerBase):
                 self.active = True
         return self._disable
 
-    def _unwind_event(self, code, int offset, exc):
+    cdef object _unwind_event(self, object code, int offset, object exc):
         """PY_UNWIND (global, can't be disabled): an exception leaves a frame."""
         cdef CodeState cs = _lookup(self, <PyObject *>code)
         cdef PyFrameObject *frame
@@ -735,3 +739,94 @@ cdef class SysMonTracer(_TracerBase):
             "unwind": self.n_unwind,
             "complete": self.n_complete,
         }
+
+
+# -- the callbacks sys.monitoring calls --------------------------------------
+#
+# Each is a builtin function (METH_FASTCALL) whose self is the SysMonTracer:
+# CPython calls it with the event's arguments in a C array, and it hands them
+# to the tracer's cdef method, converted.
+
+cdef extern from "Python.h":
+    ctypedef struct PyMethodDef:
+        const char *ml_name
+        void *ml_meth
+        int ml_flags
+        const char *ml_doc
+    object PyCFunction_NewEx(PyMethodDef *ml, object self, object module)
+    int METH_FASTCALL
+
+
+cdef enum:
+    _CB_START, _CB_LINE, _CB_LINE_ARCS, _CB_INSTRUCTION, _CB_BRANCH, _CB_JUMP, _CB_RETURN, _CB_UNWIND, _CB_COUNT
+
+
+cdef int _sysmon_nargs(Py_ssize_t nargs, Py_ssize_t wanted, const char *name) except -1:
+    if nargs != wanted:
+        raise TypeError("%s() takes %d arguments (%d given)" % (name.decode("ascii"), wanted, nargs))
+    return 0
+
+
+cdef object _sysmon_cb_start(object self, PyObject **args, Py_ssize_t nargs):
+    _sysmon_nargs(nargs, 2, b"covcore_py_start")
+    return (<SysMonTracer>self)._py_start(<object>args[0], <object>args[1])
+
+
+cdef object _sysmon_cb_line(object self, PyObject **args, Py_ssize_t nargs):
+    _sysmon_nargs(nargs, 2, b"covcore_line")
+    return (<SysMonTracer>self)._line(<object>args[0], <object>args[1])
+
+
+cdef object _sysmon_cb_line_arcs(object self, PyObject **args, Py_ssize_t nargs):
+    _sysmon_nargs(nargs, 2, b"covcore_line_arcs")
+    return (<SysMonTracer>self)._line_arcs(<object>args[0], <object>args[1])
+
+
+cdef object _sysmon_cb_instruction(object self, PyObject **args, Py_ssize_t nargs):
+    _sysmon_nargs(nargs, 2, b"covcore_instruction")
+    return (<SysMonTracer>self)._instruction(<object>args[0], <object>args[1])
+
+
+cdef object _sysmon_cb_branch(object self, PyObject **args, Py_ssize_t nargs):
+    _sysmon_nargs(nargs, 3, b"covcore_branch")
+    return (<SysMonTracer>self)._branch_event(<object>args[0], <object>args[1], <object>args[2])
+
+
+cdef object _sysmon_cb_jump(object self, PyObject **args, Py_ssize_t nargs):
+    _sysmon_nargs(nargs, 3, b"covcore_jump")
+    return (<SysMonTracer>self)._jump_event(<object>args[0], <object>args[1], <object>args[2])
+
+
+cdef object _sysmon_cb_return(object self, PyObject **args, Py_ssize_t nargs):
+    _sysmon_nargs(nargs, 3, b"covcore_py_return")
+    return (<SysMonTracer>self)._return_event(<object>args[0], <object>args[1], <object>args[2])
+
+
+cdef object _sysmon_cb_unwind(object self, PyObject **args, Py_ssize_t nargs):
+    _sysmon_nargs(nargs, 3, b"covcore_py_unwind")
+    return (<SysMonTracer>self)._unwind_event(<object>args[0], <object>args[1], <object>args[2])
+
+
+cdef PyMethodDef _sysmon_defs[<int>_CB_COUNT]
+
+
+cdef void _sysmon_def(int which, const char *name, void *meth) noexcept:
+    _sysmon_defs[which].ml_name = name
+    _sysmon_defs[which].ml_meth = meth
+    _sysmon_defs[which].ml_flags = METH_FASTCALL
+    _sysmon_defs[which].ml_doc = NULL
+
+
+_sysmon_def(_CB_START, b"covcore_py_start", <void *>_sysmon_cb_start)
+_sysmon_def(_CB_LINE, b"covcore_line", <void *>_sysmon_cb_line)
+_sysmon_def(_CB_LINE_ARCS, b"covcore_line_arcs", <void *>_sysmon_cb_line_arcs)
+_sysmon_def(_CB_INSTRUCTION, b"covcore_instruction", <void *>_sysmon_cb_instruction)
+_sysmon_def(_CB_BRANCH, b"covcore_branch", <void *>_sysmon_cb_branch)
+_sysmon_def(_CB_JUMP, b"covcore_jump", <void *>_sysmon_cb_jump)
+_sysmon_def(_CB_RETURN, b"covcore_py_return", <void *>_sysmon_cb_return)
+_sysmon_def(_CB_UNWIND, b"covcore_py_unwind", <void *>_sysmon_cb_unwind)
+
+
+cdef object _sysmon_callback(int which, SysMonTracer tracer):
+    """The builtin function sys.monitoring calls for one kind of event."""
+    return PyCFunction_NewEx(&_sysmon_defs[which], tracer, None)
