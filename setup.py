@@ -63,7 +63,7 @@ def extensions():
     ext = Extension(
         "covcore._tracer",
         ["core/_tracer.pyx"],
-        depends=["core/_tracer_ctrace.pxi", "core/_tracer_arcs.pxi", "core/_tracer_bytecode.pxi", "core/_tracer_bytecode_map.pxi", "core/_tracer_requicken.pxi", "core/_tracer_sysmon.pxi", "core/_tracer_probe.pxi", "core/_tracer_rewrite.pxi", "core/_tracer_rewrite_arcs.pxi"],
+        depends=["core/_tracer_ctrace.pxi", "core/_tracer_arcs.pxi", "core/_tracer_bytecode.pxi", "core/_tracer_bytecode_map.pxi", "core/_tracer_requicken.pxi", "core/_tracer_sysmon_map.pxi", "core/_tracer_sysmon.pxi", "core/_tracer_sysmon_callbacks.pxi", "core/_tracer_services.pxi", "core/_tracer_probe.pxi", "core/_tracer_rewrite.pxi", "core/_tracer_rewrite_arcs.pxi"],
     )
     return cythonize(
         [ext],
