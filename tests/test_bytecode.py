@@ -468,6 +468,20 @@ def test_analyze_c_equals_reference_over_stdlib():
     assert count > 10000
 
 
+def _slice_tops(*more: str) -> list:
+    """The tricky sources and a slice of the standard library (generators,
+    coroutines, closures, try/finally, match, comprehensions), plus the
+    stdlib files named in `more`, compiled: their module code objects."""
+    root = Path(sysconfig.get_paths()["stdlib"])
+    tops = [compile(textwrap.dedent(source), "tricky.py", "exec") for source in TRICKY]
+    for name in ("asyncio/tasks.py", "email/_header_value_parser.py", "contextlib.py", "dataclasses.py",
+                 "json/decoder.py", "zipfile/__init__.py", *more):
+        path = root / name
+        if path.exists():
+            tops.append(compile(path.read_text(encoding="utf-8"), str(path), "exec"))
+    return tops
+
+
 @needs_analyze_c
 def test_tracer_code_map_in_c_equals_analyze_c_over_a_stdlib_slice():
     # The sysmon tracer keeps each code object's map in C arrays with arcs
@@ -475,20 +489,13 @@ def test_tracer_code_map_in_c_equals_analyze_c_over_a_stdlib_slice():
     # makes, for every code object of a slice of the standard library
     # (generators, coroutines, try/finally, match, comprehensions) and the
     # tricky sources.  (The whole library: test_analyze_c_equals_reference_over_stdlib.)
-    root = Path(sysconfig.get_paths()["stdlib"])
-    tops = [compile(textwrap.dedent(source), "tricky.py", "exec") for source in TRICKY]
-    for name in ("asyncio/tasks.py", "email/_header_value_parser.py", "contextlib.py", "dataclasses.py",
-                 "inspect.py", "json/decoder.py", "re/_parser.py", "zipfile/__init__.py", "ast.py"):
-        path = root / name
-        if path.exists():
-            tops.append(compile(path.read_text(encoding="utf-8"), str(path), "exec"))
+    from covcore._tracer import analyze_c
+
     count = branches = crumbs = 0
-    for top in tops:
+    for top in _slice_tops("inspect.py", "re/_parser.py", "ast.py"):
         for code in _all_codes(top):
             assert _c_map_differs(code) == [], (code.co_name, code.co_firstlineno)
             count += 1
-            from covcore._tracer import analyze_c
-
             cm = analyze_c(code)
             branches += len(cm.branches)
             crumbs += len(cm.crumb_lines) + len(cm.crumb_jumps)
@@ -504,15 +511,8 @@ def test_first_resume_end_from_the_code_object_equals_the_bytecode_scan():
     # tricky sources, made before and after running.
     from covcore._tracer import _first_resume_end_for_tests
 
-    root = Path(sysconfig.get_paths()["stdlib"])
-    tops = [compile(textwrap.dedent(source), "tricky.py", "exec") for source in TRICKY]
-    for name in ("asyncio/tasks.py", "email/_header_value_parser.py", "contextlib.py", "dataclasses.py",
-                 "functools.py", "inspect.py", "json/decoder.py", "typing.py", "zipfile/__init__.py"):
-        path = root / name
-        if path.exists():
-            tops.append(compile(path.read_text(encoding="utf-8"), str(path), "exec"))
     count = 0
-    for top in tops:
+    for top in _slice_tops("functools.py", "inspect.py", "typing.py"):
         for code in _all_codes(top):
             field, scanned = _first_resume_end_for_tests(code)
             assert field == scanned > 0, (code.co_name, code.co_firstlineno)

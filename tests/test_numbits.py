@@ -42,14 +42,20 @@ def test_set_operations():
     assert num_in_numbits(9999, a) is False
 
 
+def _python_and_c(python, chooser) -> list:
+    """The Python packer and, when the extension is built, the one
+    `chooser()` picks instead (its C version), as test parameters."""
+    packers = [pytest.param(python, id="python")]
+    c_packer = chooser()
+    if c_packer is not python:
+        packers.append(pytest.param(c_packer, id="c"))
+    return packers
+
+
 def _packers():
     from covcore import numbits
 
-    packers = [pytest.param(numbits.nums_to_numbits, id="python")]
-    c_packer = numbits.numbits_packer()
-    if c_packer is not numbits.nums_to_numbits:
-        packers.append(pytest.param(c_packer, id="c"))
-    return packers
+    return _python_and_c(numbits.nums_to_numbits, numbits.numbits_packer)
 
 
 @pytest.mark.parametrize("pack", _packers())
@@ -96,11 +102,7 @@ def test_c_packer_is_used_when_built():
 def _arc_packers():
     from covcore import data
 
-    packers = [pytest.param(data._pack_arcs, id="python")]
-    c_packer = data.arcs_packer()
-    if c_packer is not data._pack_arcs:
-        packers.append(pytest.param(c_packer, id="c"))
-    return packers
+    return _python_and_c(data._pack_arcs, data.arcs_packer)
 
 
 @pytest.mark.parametrize("pack", _arc_packers())
