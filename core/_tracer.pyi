@@ -1,7 +1,7 @@
 """Type stub for covcore._tracer, the compiled tracers (see _tracer.pyx)."""
 
 from types import CodeType, FrameType
-from typing import Any, ClassVar, Dict, List, Optional
+from typing import Any, ClassVar, Dict, Iterable, List, Optional, Tuple
 
 from covcore.bytecode import CodeMap
 from covcore.types import TShouldTrace, TTraceData, TWarn
@@ -13,6 +13,21 @@ CODE_EXTRA: bool
 
 def compile_program(source: str, filename: str) -> CodeType:
     """compile(source, filename, "exec", dont_inherit=True) without the builtin's AST check."""
+
+def nums_to_numbits(nums: Iterable[int]) -> bytes:
+    """covcore.numbits.nums_to_numbits, compiled."""
+
+def pack_arcs(arcs: Iterable[Tuple[int, int]]) -> bytes:
+    """The arcs sorted, as 32-bit little-endian (from, to) ints (covcore.data's format)."""
+
+#: True when lstat_kind() is a real lstat (POSIX builds).
+HAS_LSTAT: bool
+
+def lstat_kind(path: str) -> int:
+    """-1 lstat fails, 1 a link, 2 a directory, 0 anything else."""
+
+def real_file_in_known_dir(real_dirs: Dict[str, str], path: str) -> Optional[Tuple[str, str]]:
+    """(real directory, real file name) when path's directory is in real_dirs and its name is no link."""
 
 def analyze_c(code: CodeType) -> CodeMap:
     """covcore.bytecode.analyze(code), compiled (Python 3.12 and 3.13)."""
