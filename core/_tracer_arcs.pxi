@@ -28,25 +28,6 @@ cdef int _arcs_grow(CodeState cs) except -1:
     return 0
 
 
-cdef int _record_arc(_TracerBase t, CodeState cs, int l1, int l2) except -1:
-    """Add (l1, l2) to the file's set unless this code object already did."""
-    cdef uint64_t key = ((<uint64_t><uint32_t>l1) << 32) | <uint64_t><uint32_t>l2
-    cdef Py_ssize_t j
-    if key != 0:
-        if cs.arcs == NULL or (cs.arcs_used + 1) * 2 > cs.arcs_mask + 1:
-            _arcs_grow(cs)
-        j = <Py_ssize_t>(_arc_slot_hash(key) & <uint64_t>cs.arcs_mask)
-        while cs.arcs[j] != 0:
-            if cs.arcs[j] == key:
-                return 0
-            j = (j + 1) & cs.arcs_mask
-        cs.arcs[j] = key
-        cs.arcs_used += 1
-    PySet_Add(cs.file_data, (l1, l2))
-    t.active = True
-    return 0
-
-
 # Arcs packed in 64 bits (the code maps of SysMonTracer's branch mode, see
 # CodeMapC): the from line's 32 bits, then the to line's.  No arc is
 # (INT_MIN, INT_MIN): lines are positive, exits and entries minus a first
@@ -65,4 +46,23 @@ cdef inline uint64_t _arc_key(long long a, long long b) noexcept:
 cdef inline int _add_key(CodeState cs, uint64_t key) except -1:
     """Add the packed arc `key` to the file's set, as an (int, int) tuple."""
     PySet_Add(cs.file_data, (<int>(<uint32_t>(key >> 32)), <int>(<uint32_t>key)))
+    return 0
+
+
+cdef int _record_arc(_TracerBase t, CodeState cs, int l1, int l2) except -1:
+    """Add (l1, l2) to the file's set unless this code object already did."""
+    cdef uint64_t key = _arc_key(l1, l2)
+    cdef Py_ssize_t j
+    if key != 0:
+        if cs.arcs == NULL or (cs.arcs_used + 1) * 2 > cs.arcs_mask + 1:
+            _arcs_grow(cs)
+        j = <Py_ssize_t>(_arc_slot_hash(key) & <uint64_t>cs.arcs_mask)
+        while cs.arcs[j] != 0:
+            if cs.arcs[j] == key:
+                return 0
+            j = (j + 1) & cs.arcs_mask
+        cs.arcs[j] = key
+        cs.arcs_used += 1
+    PySet_Add(cs.file_data, (l1, l2))
+    t.active = True
     return 0

@@ -189,7 +189,7 @@ cdef object _bc_analyze(object code, int *units_out=NULL, CodeMapC *map_out=NULL
                 if _bc_has_arc(t):
                     _bc_add_out(outs, mask, ln, t.b)
         for k in range(count):
-            if _bc_flags[g.ops[k]] & _BC_BRANCH_EVENT and g.at[k] != _BC_NONE and g.nsucc[k] == 2:
+            if _bc_branch_loc(&g, k):
                 cur = _bc_at_line(&g, k)
                 for j in range(2):
                     t = &btrails[2 * k + j]
@@ -274,7 +274,7 @@ cdef object _bc_codemap(_BcCode *g, object code, Py_ssize_t nunits, int *order, 
         PyMem_Free(claimed)
     # BRANCH locations.
     for k in range(count):
-        if _bc_flags[g.ops[k]] & _BC_BRANCH_EVENT and g.at[k] != _BC_NONE and g.nsucc[k] == 2:
+        if _bc_branch_loc(g, k):
             cur = _bc_at_line(g, k)
             need = 0
             for j in range(2):
@@ -348,6 +348,34 @@ cdef object _bc_codemap(_BcCode *g, object code, Py_ssize_t nunits, int *order, 
     return cm
 
 
+cdef inline bint _bc_branch_loc(_BcCode *g, int k) noexcept:
+    """Is instruction `k` a BRANCH location: a conditional jump whose event
+    fires, reached, with its two successors?"""
+    return (_bc_flags[g.ops[k]] & _BC_BRANCH_EVENT) != 0 and g.at[k] != _BC_NONE and g.nsucc[k] == 2
+
+
+cdef int _codemap_c_alloc(CodeMapC *m, Py_ssize_t n, Py_ssize_t nrec_keys, Py_ssize_t nbranch) except -1:
+    """Make `m`'s arrays for `n` code units (+ 1), room for `nrec_keys` record
+    keys and `nbranch` BRANCH locations, with no LINE record, BRANCH location
+    or arc anywhere yet.  On MemoryError the caller frees what was made."""
+    cdef Py_ssize_t i
+    m.rec_at = <int *>PyMem_Malloc((n + 1) * sizeof(int))
+    m.rec_keys = <uint64_t *>PyMem_Malloc((nrec_keys + 1) * sizeof(uint64_t))
+    m.jump_keys = <uint64_t *>PyMem_Malloc(3 * (n + 1) * sizeof(uint64_t))
+    m.bslot = <int *>PyMem_Malloc((n + 1) * sizeof(int))
+    m.blocs = <BranchLoc *>PyMem_Malloc((nbranch + 1) * sizeof(BranchLoc))
+    if m.rec_at == NULL or m.rec_keys == NULL or m.jump_keys == NULL or m.bslot == NULL or m.blocs == NULL:
+        raise MemoryError()
+    m.return_keys = m.jump_keys + (n + 1)
+    m.resume_keys = m.jump_keys + 2 * (n + 1)
+    for i in range(n + 1):
+        m.rec_at[i] = -1
+        m.bslot[i] = -1
+    for i in range(3 * (n + 1)):
+        m.jump_keys[i] = _ARC_NONE
+    return 0
+
+
 cdef int _bc_units_lines(_BcCode *g, Py_ssize_t nunits, int *lines_at) except -1:
     """The current line of each code unit into `lines_at` (zeroed).  (An
     exception can leave the frame "at" any code unit of an instruction, its
@@ -373,7 +401,7 @@ cdef object _bc_codemap_c(_BcCode *g, Py_ssize_t nunits, int *order, int nsrc,
     (crumb_lines, crumb_jumps) when there are crumbs (the same dicts as
     _bc_codemap()'s; rare)."""
     cdef int count = g.count, i, x, k, r = 0, need, j, nb = 0, nrec
-    cdef Py_ssize_t n = nunits + 1, used = 0, cap
+    cdef Py_ssize_t n = nunits + 1, used = 0
     cdef long long ln, s, cur
     cdef bint ok
     cdef _BcTrail *t
@@ -381,25 +409,11 @@ cdef object _bc_codemap_c(_BcCode *g, Py_ssize_t nunits, int *order, int nsrc,
     cdef BranchLoc *b
     cdef uint64_t key
     for k in range(count):
-        if _bc_flags[g.ops[k]] & _BC_BRANCH_EVENT and g.at[k] != _BC_NONE and g.nsucc[k] == 2:
+        if _bc_branch_loc(g, k):
             nb += 1
     # A record is a count, the self-arc, perhaps the inferred incoming arc,
     # then claims (a run is claimed at most once).
-    cap = 3 * <Py_ssize_t>nsrc + nrun + 1
-    m.rec_at = <int *>PyMem_Malloc(n * sizeof(int))
-    m.rec_keys = <uint64_t *>PyMem_Malloc(cap * sizeof(uint64_t))
-    m.jump_keys = <uint64_t *>PyMem_Malloc(3 * n * sizeof(uint64_t))
-    m.bslot = <int *>PyMem_Malloc(n * sizeof(int))
-    m.blocs = <BranchLoc *>PyMem_Malloc((nb + 1) * sizeof(BranchLoc))
-    if m.rec_at == NULL or m.rec_keys == NULL or m.jump_keys == NULL or m.bslot == NULL or m.blocs == NULL:
-        raise MemoryError()
-    m.return_keys = m.jump_keys + n
-    m.resume_keys = m.jump_keys + 2 * n
-    for i in range(n):
-        m.rec_at[i] = -1
-        m.bslot[i] = -1
-    for i in range(3 * n):
-        m.jump_keys[i] = _ARC_NONE
+    _codemap_c_alloc(m, nunits, 3 * <Py_ssize_t>nsrc + nrun, nb)
     # LINE: the self-arc, the inferred incoming arc, the claims.
     for i in range(nsrc):
         x = order[i]
@@ -423,7 +437,7 @@ cdef object _bc_codemap_c(_BcCode *g, Py_ssize_t nunits, int *order, int nsrc,
     # BRANCH locations.
     nb = 0
     for k in range(count):
-        if _bc_flags[g.ops[k]] & _BC_BRANCH_EVENT and g.at[k] != _BC_NONE and g.nsucc[k] == 2:
+        if _bc_branch_loc(g, k):
             cur = _bc_at_line(g, k)
             b = &m.blocs[nb]
             b.dest0 = g.offs[g.s0[k]]

@@ -80,11 +80,6 @@ cdef extern from *:
     int covcore_untrack_atoms(object o, int depth)
 
 
-cdef extern from "Python.h":
-    int PyGC_Enable()
-    int PyGC_Disable()
-
-
 cdef bint _line_bitmap(CodeState cs, object code) except -1:
     """Make cs's line bitmap (_compute_lines) if it isn't made yet; False
     (and cs.left -2: never complete) for code with no line table to count."""

@@ -4,45 +4,9 @@
 
 
 cdef int _build_code_map(_TracerBase t, CodeState cs, object code) except -1:
-    """Analyse `code` once (see covcore.bytecode) and keep the result in cs.
-
-    The garbage collector is off meanwhile: the analysis makes thousands of
-    tuples and dicts, enough to schedule collections that would scan them
-    all at the next Python code, though the map's containers are untracked
-    at the end.  Made with it off, they are never scanned (import-pip,
-    3.12, branch: 2.3 M instructions less over 398 code objects).  It is
-    turned back on only if it was on.
-    """
-    cdef int gc_was_on = PyGC_Disable()
-    try:
-        _make_code_map(t, cs, code)
-    finally:
-        if gc_was_on:
-            PyGC_Enable()
-    return 0
-
-
-cdef int _codemap_c_empty(CodeMapC *m, Py_ssize_t n) except -1:
-    """A map of `n` code units where no event records anything but LINE's
-    self-arc (what a failed analysis leaves)."""
-    cdef Py_ssize_t i
-    m.rec_at = <int *>PyMem_Malloc((n + 1) * sizeof(int))
-    m.jump_keys = <uint64_t *>PyMem_Malloc(3 * (n + 1) * sizeof(uint64_t))
-    m.bslot = <int *>PyMem_Malloc((n + 1) * sizeof(int))
-    m.blocs = <BranchLoc *>PyMem_Malloc(sizeof(BranchLoc))
-    if m.rec_at == NULL or m.jump_keys == NULL or m.bslot == NULL or m.blocs == NULL:
-        raise MemoryError()
-    m.return_keys = m.jump_keys + (n + 1)
-    m.resume_keys = m.jump_keys + 2 * (n + 1)
-    for i in range(n + 1):
-        m.rec_at[i] = -1
-        m.bslot[i] = -1
-    for i in range(3 * (n + 1)):
-        m.jump_keys[i] = _ARC_NONE
-    return 0
-
-
-cdef int _make_code_map(_TracerBase t, CodeState cs, object code) except -1:
+    """Analyse `code` once (see covcore.bytecode) and keep the result in cs:
+    the map in C arrays (CodeMapC), the current line of each code unit, and
+    the crumbs, if any (rare, the only Python objects it makes)."""
     cdef Py_ssize_t n = len(code.co_code) // 2
     cdef CodeMapC m
     cdef unsigned char *bseen
@@ -61,7 +25,7 @@ cdef int _make_code_map(_TracerBase t, CodeState cs, object code) except -1:
             _codemap_c_free(&m)
             memset(units, 0, (n + 1) * sizeof(int))
             crumbs = None
-            _codemap_c_empty(&m, n)
+            _codemap_c_alloc(&m, n, 0, 0)   # no event records anything but LINE's self-arc
             if t.warn is not None:
                 t.warn(
                     "Couldn't analyse the bytecode of %s (%s line %d), its branches may be "
@@ -70,9 +34,9 @@ cdef int _make_code_map(_TracerBase t, CodeState cs, object code) except -1:
                     "trace-changed",
                 )
         if cs.cmap is not None:
-            # Another thread ran while the analysis did (only possible through
-            # the warning above: the collector is off) and finished first: its
-            # result stands.
+            # Another thread ran while the analysis did (only possible if
+            # Python code ran meanwhile: the warning above, or a finalizer)
+            # and finished first: its result stands.
             _codemap_c_free(&m)
             PyMem_Free(units)
             return 0

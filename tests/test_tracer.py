@@ -2329,8 +2329,7 @@ def test_env_sysmon_branch(monkeypatch):
 def test_code_states_not_tracked_by_the_gc(tmp_path, name, branch):
     # The compiled tracers' per-code-object states can't be in a reference
     # cycle, so the garbage collector doesn't scan them; nothing is lost by
-    # a collection while measuring (branch mode analyses with the collector
-    # off, and turns it back on).
+    # a collection while measuring, and measuring leaves the collector on.
     import gc
 
     path = str(tmp_path / "m.py")
