@@ -6,6 +6,7 @@ The extension is optional: if it cannot be compiled (no compiler, no Cython,
 pure-Python tracer, saying so in ``covcore debug sys`` and with a warning.
 """
 
+import glob
 import os
 import sys
 
@@ -63,7 +64,8 @@ def extensions():
     ext = Extension(
         "covcore._tracer",
         ["core/_tracer.pyx"],
-        depends=["core/_tracer_ctrace.pxi", "core/_tracer_arcs.pxi", "core/_tracer_bytecode.pxi", "core/_tracer_bytecode_map.pxi", "core/_tracer_requicken.pxi", "core/_tracer_sysmon_map.pxi", "core/_tracer_sysmon.pxi", "core/_tracer_sysmon_callbacks.pxi", "core/_tracer_services.pxi", "core/_tracer_probe.pxi", "core/_tracer_rewrite.pxi", "core/_tracer_rewrite_arcs.pxi"],
+        # The .pxi files _tracer.pyx includes (all of core/'s, as MANIFEST.in ships them).
+        depends=sorted(glob.glob("core/*.pxi")),
     )
     return cythonize(
         [ext],

@@ -45,18 +45,6 @@ def _os_lstat_kind(path: str) -> int:
     return 1 if _S_ISLNK(mode) else 2 if _S_ISDIR(mode) else 0
 
 
-def _lstat_kind(path: str) -> int:
-    """The first call: use the compiled ``lstat_kind`` when it is built
-    (it makes no ``os.stat_result``: 6 K instructions less a file)."""
-    global _lstat_kind
-    try:
-        from covcore._tracer import HAS_LSTAT, lstat_kind
-    except ImportError:  # the pure-Python install
-        HAS_LSTAT = False
-    _lstat_kind = lstat_kind if HAS_LSTAT else _os_lstat_kind
-    return _lstat_kind(path)
-
-
 def _no_known_dir_file(path: str) -> None:
     """The pure-Python install's known-directory lookup: never answers."""
     return None
@@ -66,6 +54,26 @@ def _no_known_dir_file(path: str) -> None:
 _KNOWN_DIR_FILE: Callable[[str], tuple[str, str] | None] | None = None
 
 
+def _load_compiled() -> None:
+    """Bind :func:`_lstat_kind` and the known-directory lookup to the
+    compiled extension's helpers when it is built (``lstat_kind`` makes no
+    ``os.stat_result``: 6 K instructions less a file), else to the Python
+    fallbacks.  Done on first use: ``import covcore.files`` loads nothing."""
+    global _lstat_kind, _KNOWN_DIR_FILE
+    try:
+        from covcore._tracer import HAS_LSTAT, lstat_kind, real_file_in_known_dir
+    except ImportError:  # the pure-Python install
+        HAS_LSTAT = False
+    _lstat_kind = lstat_kind if HAS_LSTAT else _os_lstat_kind
+    _KNOWN_DIR_FILE = partial(real_file_in_known_dir, _REAL_DIRS) if _POSIX and HAS_LSTAT else _no_known_dir_file
+
+
+def _lstat_kind(path: str) -> int:
+    """The first call: see :func:`_load_compiled`."""
+    _load_compiled()
+    return _lstat_kind(path)
+
+
 def known_dir_file_function() -> Callable[[str], tuple[str, str] | None]:
     """A function of a file name ``path`` (str) that returns
     ``(real directory, real file name)`` when ``path``'s directory was
@@ -73,16 +81,9 @@ def known_dir_file_function() -> Callable[[str], tuple[str, str] | None]:
     ``covcore._tracer.real_file_in_known_dir``).  The real file name is then
     what :func:`abs_file` returns.  Off POSIX, or without the compiled
     extension, the function always returns None."""
-    global _KNOWN_DIR_FILE
     if _KNOWN_DIR_FILE is None:
-        try:
-            from covcore._tracer import HAS_LSTAT, real_file_in_known_dir
-        except ImportError:  # the pure-Python install
-            HAS_LSTAT = False
-        if _POSIX and HAS_LSTAT:
-            _KNOWN_DIR_FILE = partial(real_file_in_known_dir, _REAL_DIRS)
-        else:
-            _KNOWN_DIR_FILE = _no_known_dir_file
+        _load_compiled()
+    assert _KNOWN_DIR_FILE is not None
     return _KNOWN_DIR_FILE
 
 

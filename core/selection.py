@@ -218,13 +218,13 @@ class Selector:
         if debug is None and self.include_match is None:
             self._by_dir = {}
             self._known_dir_file = known_dir_file_function()
-        #: Names a tree holds as such (a file given as --source, say): a
-        #: file with one of these names is decided by explain().
-        matchers = [self.covcore_match, self.stdlib_match, self.third_match, self.source_in_third,
-                    *self.pkg_match.values()]
-        if self.source_match is not None:
-            matchers.append(self.source_match)
-        self._file_entries = frozenset(p for m in matchers for p in m.paths)
+            #: Names a tree holds as such (a file given as --source, say): a
+            #: file with one of these names is decided by explain().
+            matchers = [self.covcore_match, self.stdlib_match, self.third_match, self.source_in_third,
+                        *self.pkg_match.values()]
+            if self.source_match is not None:
+                matchers.append(self.source_match)
+            self._file_entries = frozenset(p for m in matchers for p in m.paths)
 
     def should_trace(self, filename: str) -> str | None:
         """The canonical name to record code from ``filename`` under, or None.
