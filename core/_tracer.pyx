@@ -566,6 +566,7 @@ cdef int _compute_lines(CodeState cs, object code) except -1:
 
 
 include "_tracer_services.pxi"
+include "_tracer_sigterm.pxi"
 
 
 def countable_lines(code):

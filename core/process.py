@@ -135,6 +135,8 @@ def save_all() -> bool:
 def _on_sigterm(signum: int, frame: Any) -> None:
     # Whether or not the data could be saved, the process still ends as
     # killed by SIGTERM: that is its own "exit code".
+    if _guard is not None:
+        _guard.sigterm_guard_handled()
     save_all()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)
@@ -144,8 +146,11 @@ def install_sigterm_handler() -> None:
     """Save data on SIGTERM, then die of SIGTERM as the program would have.
 
     One handler serves every Coverage of the process.  A handler the program
-    installed itself is left alone.
+    installed itself is left alone.  While the process forks, SIGTERM is
+    blocked (see :func:`_block_sigterm_for_fork`), so that a child killed
+    right after ``fork()`` still dies.
     """
+    global _fork_guarded
     if not hasattr(signal, "SIGTERM"):
         return
     previous = signal.getsignal(signal.SIGTERM)
@@ -154,7 +159,68 @@ def install_sigterm_handler() -> None:
     try:  # (not contextlib.suppress: contextlib is 0.6 ms of every start)
         signal.signal(signal.SIGTERM, _on_sigterm)
     except ValueError:  # not the main thread
-        pass
+        return
+    _install_guard()
+    if not _fork_guarded and hasattr(os, "register_at_fork") and hasattr(signal, "pthread_sigmask"):
+        _fork_guarded = True
+        os.register_at_fork(
+            before=_block_sigterm_for_fork,
+            after_in_parent=_unblock_sigterm_after_fork,
+            after_in_child=_after_fork_in_child,
+        )
+
+
+_fork_guarded = False
+_mask_before_fork: Any = None
+#: The compiled extension's SIGTERM guard (``_tracer.sigterm_guard_*``), if built.
+_guard: Any = None
+
+
+def _install_guard() -> None:
+    """Put the compiled guard in front of the handler just installed: it
+    repeats SIGTERM to the main thread until the Python handler has run, or
+    lets the signal kill the process after 5 s (``_tracer_sigterm.pxi``).
+    Without it, a SIGTERM that arrives just before the main thread blocks
+    (``Pool.terminate()`` on a worker going back to its queue) is noted by
+    CPython but never acted on, and the process never ends.
+    """
+    global _guard
+    try:
+        from covcore import _tracer
+    except ImportError:  # the pure-Python fallback: no guard
+        return
+    if _tracer.sigterm_guard_install():
+        _guard = _tracer
+
+
+def _after_fork_in_child() -> None:
+    if _guard is not None:
+        _guard.sigterm_guard_after_fork_child()
+    _unblock_sigterm_after_fork()
+
+
+def _block_sigterm_for_fork() -> None:
+    """Block SIGTERM in the forking thread until the fork is over.
+
+    A Python-level handler is run by the interpreter, not by the kernel, and
+    CPython clears the signals that arrived in a forked child before it ran
+    ``PyOS_AfterFork_Child`` (bpo-9535).  With covcore's handler installed, a
+    child that its parent kills right after ``fork()`` (``Pool.terminate()``
+    under the fork and forkserver start methods) would then lose the SIGTERM
+    and live on; without covcore the kernel's default action kills it.
+    Blocked, the signal stays pending in the child until
+    :func:`_unblock_sigterm_after_fork`, which runs after that clearing.
+    """
+    global _mask_before_fork
+    if signal.getsignal(signal.SIGTERM) is _on_sigterm:
+        _mask_before_fork = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+
+def _unblock_sigterm_after_fork() -> None:
+    global _mask_before_fork
+    mask, _mask_before_fork = _mask_before_fork, None
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def apply_patches(cov: Coverage, patches: list[str], warn: Callable[[str, str], None]) -> None:

@@ -271,6 +271,88 @@ def test_abnormal_exit_saves_data_and_keeps_exit_code(tmp_path, how, kind):
     assert _lines(data_file, "prog.py") == {1, 2, 3, 4, 5} | ({6} if line6 else set())
 
 
+def _has_sigterm_guard():
+    try:
+        from covcore import _tracer
+    except ImportError:
+        return False
+    return sys.platform.startswith("linux") and hasattr(_tracer, "sigterm_guard_install")
+
+
+_needs_guard = pytest.mark.skipif(not _has_sigterm_guard(), reason="the SIGTERM guard is the compiled extension's, on Linux")
+
+
+@_needs_guard
+def test_sigterm_that_wakes_nothing_still_ends_the_process(tmp_path):
+    # The SIGTERM reaches another thread while the main thread is blocked on
+    # a lock: CPython notes it, but nothing wakes the main thread to run a
+    # Python-level handler (the same as a SIGTERM landing just before a pool
+    # worker blocks on its queue's lock).  With a plain Python handler this
+    # program never ends; covcore's guard repeats the signal to the main
+    # thread, whose handler saves the data, and the process dies of SIGTERM.
+    write(tmp_path / "blocked.py", """\
+        import signal, threading, time
+        lock = threading.Lock()
+        lock.acquire()
+
+        def poke():
+            time.sleep(0.3)
+            signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+        threading.Thread(target=poke).start()
+        lock.acquire()
+        print("never")
+    """)
+    started = time.monotonic()
+    proc = subprocess.run(COVCORE + ["run", "blocked.py"], cwd=tmp_path, env=clean_env(), capture_output=True,
+                          text=True, timeout=60)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (-signal.SIGTERM, "", "")
+    assert time.monotonic() - started < 20
+    assert _lines(tmp_path / ".covcore", "blocked.py") == {1, 2, 3, 5, 6, 7, 9, 10}
+
+
+@_needs_guard
+def test_sigterm_during_a_long_c_call_gives_up_after_5_seconds(tmp_path):
+    # A C call that never returns to Python leaves the handler no chance to
+    # run: after 5 s of repeating the signal the guard lets SIGTERM's default
+    # action end the process, as it would without covcore (and the data is
+    # not saved: nothing can save it).
+    write(tmp_path / "busy.py", 'print("start", flush=True)\nsum(range(10**12))\n')
+    proc = subprocess.Popen(COVCORE + ["run", "busy.py"], cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "start\n"
+        time.sleep(0.3)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == -signal.SIGTERM
+        assert 4.5 < time.monotonic() - started < 30
+        assert proc.stderr.read() == ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not (tmp_path / ".covcore").exists()
+
+
+@_needs_guard
+def test_sigterm_guard_follows_fork_and_handler_changes(tmp_path):
+    write(tmp_path / "forks.py", """\
+        import os, signal
+        from covcore import _tracer
+        print("parent", _tracer.sigterm_guard_active())
+        pid = os.fork()
+        if pid == 0:
+            print("child", _tracer.sigterm_guard_active(), flush=True)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        signal.signal(signal.SIGTERM, lambda *a: None)
+        print("own handler", _tracer.sigterm_guard_active())
+    """)
+    res = covcore("run", "forks.py", cwd=tmp_path)
+    assert (res.rc, res.out, res.err) == (0, "parent True\nchild True\nown handler False\n", ""), res
+
+
 # -- 4. the data file can't be written ---------------------------------------
 
 _PROGRAMS = {

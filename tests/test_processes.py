@@ -126,6 +126,30 @@ def test_os_exit_and_sigterm_keep_data(tmp_path):
     assert _report_lines(tmp_path) == {"term.py": ["4", "1", "75%", "4"]}
 
 
+def test_sigterm_right_after_fork_still_kills_the_child(tmp_path):
+    # CPython drops the signals that reach a forked child before it ran
+    # PyOS_AfterFork_Child (bpo-9535).  With covcore's Python-level SIGTERM
+    # handler, a child killed at once would live on (Pool.terminate() under
+    # forkserver then hung in join()); covcore blocks SIGTERM across fork(),
+    # so every child dies of it, as without covcore, and the program's signal
+    # mask is what it was.
+    write(tmp_path / "killer.py", """\
+        import os, signal, time
+        survived = 0
+        for _ in range(30):
+            pid = os.fork()
+            if pid == 0:
+                time.sleep(1)
+                os._exit(0)
+            os.kill(pid, signal.SIGTERM)
+            _, status = os.waitpid(pid, 0)
+            survived += not (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM)
+        print("survived", survived, sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])))
+    """)
+    res = covcore("run", "killer.py", cwd=tmp_path)
+    assert (res.rc, res.out) == (0, "survived 0 []\n"), res
+
+
 def test_reporting_combines_parallel_files_first(tmp_path):
     write(tmp_path / "a.py", "x = 1\n")
     covcore("run", "-p", "a.py", cwd=tmp_path)
