@@ -65,20 +65,24 @@ cdef extern from *:
         errno = saved_errno;
     }
 
+    /* The timer that repeats SIGTERM, aimed at the calling (main) thread. */
+    static int cc_make_timer(void) {
+        struct sigevent sev;
+        memset(&sev, 0, sizeof sev);
+        sev.sigev_notify = SIGEV_THREAD_ID;
+        sev.sigev_signo = SIGTERM;
+        sev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
+        if (timer_create(CLOCK_MONOTONIC, &sev, &cc_timer) != 0) return 0;
+        cc_have_timer = 1;
+        return 1;
+    }
+
     static int cc_guard_install(void) {
         struct sigaction cur, act;
         if (sigaction(SIGTERM, NULL, &cur) != 0) return 0;
         if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == cc_sigterm) return 1;
         if (!(cur.sa_flags & SA_SIGINFO) && (cur.sa_handler == SIG_DFL || cur.sa_handler == SIG_IGN)) return 0;
-        if (!cc_have_timer) {
-            struct sigevent sev;
-            memset(&sev, 0, sizeof sev);
-            sev.sigev_notify = SIGEV_THREAD_ID;
-            sev.sigev_signo = SIGTERM;
-            sev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
-            if (timer_create(CLOCK_MONOTONIC, &sev, &cc_timer) != 0) return 0;
-            cc_have_timer = 1;
-        }
+        if (!cc_have_timer && !cc_make_timer()) return 0;
         cc_prev = cur;
         cc_armed = cc_handled = cc_repeats = 0;
         memset(&act, 0, sizeof act);
@@ -105,6 +109,18 @@ cdef extern from *:
         cc_armed = cc_handled = cc_repeats = 0;
         if (sigaction(SIGTERM, NULL, &cur) != 0) return 0;
         if (!((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == cc_sigterm)) return 0;
+        return cc_make_timer();
+    }
+
+    static int cc_guard_state(void) {
+        struct sigaction cur;
+        if (sigaction(SIGTERM, NULL, &cur) != 0) return 0;
+        return ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == cc_sigterm) && cc_have_timer;
+    }
+    #else
+    #define CC_GUARD 0
+    /* The timer that repeats SIGTERM, aimed at the calling (main) thread. */
+    static int cc_make_timer(void) {
         struct sigevent sev;
         memset(&sev, 0, sizeof sev);
         sev.sigev_notify = SIGEV_THREAD_ID;
@@ -115,13 +131,6 @@ cdef extern from *:
         return 1;
     }
 
-    static int cc_guard_state(void) {
-        struct sigaction cur;
-        if (sigaction(SIGTERM, NULL, &cur) != 0) return 0;
-        return ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == cc_sigterm) && cc_have_timer;
-    }
-    #else
-    #define CC_GUARD 0
     static int cc_guard_install(void) { return 0; }
     static void cc_guard_handled(void) { }
     static int cc_guard_after_fork_child(void) { return 0; }
