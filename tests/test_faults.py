@@ -296,7 +296,7 @@ def test_sigterm_that_wakes_nothing_still_ends_the_process(tmp_path):
         lock.acquire()
 
         def poke():
-            time.sleep(0.3)
+            time.sleep(1)  # (the main thread is blocked by then)
             signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
 
         threading.Thread(target=poke).start()
@@ -322,7 +322,7 @@ def test_sigterm_during_a_long_c_call_gives_up_after_5_seconds(tmp_path):
                             stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline() == "start\n"
-        time.sleep(0.3)
+        time.sleep(1)  # (it is in sum() by then)
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == -signal.SIGTERM
