@@ -214,6 +214,7 @@ cdef class SysMonTracer(_TracerBase):
     cdef object _cb_unwind
     # How many callbacks of each kind ran (see event_counts()).
     cdef long n_start, n_line, n_instruction, n_branch, n_jump, n_return, n_unwind, n_complete
+    cdef long n_skipped         # nested code objects of unmeasured files marked (_tracer_sysmon_skip.pxi)
 
     def __init__(self, data, should_trace, should_trace_cache, *, branch=False, warn=None):
         if _sysmon is None:
@@ -300,6 +301,7 @@ cdef class SysMonTracer(_TracerBase):
         """PY_START / PY_RESUME: decide once per code object, then DISABLE."""
         cdef CodeState cs = _lookup(self, <PyObject *>code)
         cdef uint64_t key
+        cdef Py_ssize_t marked
         self.n_start += 1
         if cs.measured:
             self.active = True
@@ -312,14 +314,19 @@ cdef class SysMonTracer(_TracerBase):
                     if self._adopted and self._adopted_frame(False):
                         return None
                     _add_key(cs, key)
-        elif _REQUICKEN and not cs.requickened:
-            # Not measured: its PY_START goes off now, and with it the only
-            # event that made 3.12 take its superinstructions out.  Module
-            # and class bodies (not CO_OPTIMIZED) run once: writing them back
-            # there would cost a scan of the biggest code objects for nothing.
-            cs.requickened = True
-            if covcore_code_co_flags(<PyObject *>code) & 0x1:  # CO_OPTIMIZED
-                _requicken(code)
+        else:
+            if _skip_unmeasured:
+                marked = covcore_skip_nested(code, self.tool_id)
+                if marked > 0:
+                    self.n_skipped += marked
+            if _REQUICKEN and not cs.requickened:
+                # Not measured: its PY_START goes off now, and with it the only
+                # event that made 3.12 take its superinstructions out.  Module
+                # and class bodies (not CO_OPTIMIZED) run once: writing them back
+                # there would cost a scan of the biggest code objects for nothing.
+                cs.requickened = True
+                if covcore_code_co_flags(<PyObject *>code) & 0x1:  # CO_OPTIMIZED
+                    _requicken(code)
         return self._disable
 
     cdef object _line(self, object code, int line):
@@ -328,7 +335,8 @@ cdef class SysMonTracer(_TracerBase):
         Once every line of the code object was recorded, its local events are
         removed altogether: a code object keeps running 3-5% slower (3.12,
         3.13; generators most) while it has local events, even when each of
-        its locations was DISABLEd."""
+        its locations was DISABLEd.  Functions only: module and class bodies
+        keep theirs (see _record_line)."""
         cdef CodeState cs = _lookup(self, <PyObject *>code)
         self.n_line += 1
         if cs.measured:
@@ -363,6 +371,11 @@ cdef class SysMonTracer(_TracerBase):
                 cs.left -= 1
                 if cs.left == 0:
                     cs.left = -2
+                    if not (covcore_code_co_flags(<PyObject *>code) & 0x1):  # not CO_OPTIMIZED
+                        # A module or class body runs once as a rule: taking
+                        # its events off would cost a _Py_Instrument pass (and
+                        # a requicken) for nothing (1.1 M importing pip).
+                        return self._disable
                     if _sysmon.get_tool(self.tool_id) != "covcore":
                         # The program freed our tool id (stop() warns).
                         return None
@@ -626,4 +639,5 @@ cdef class SysMonTracer(_TracerBase):
             "return": self.n_return,
             "unwind": self.n_unwind,
             "complete": self.n_complete,
+            "skipped": self.n_skipped,
         }

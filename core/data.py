@@ -437,8 +437,9 @@ class CoverageData:
     def _write_to(self, db: SqliteDb) -> None:
         from covcore import __version__
 
-        db.executescript(_SCHEMA)
-        db.execute("BEGIN")
+        # One transaction from the first table to the last row: each
+        # statement outside one would be a commit of its own.
+        db.executescript("BEGIN;\n" + _SCHEMA)
         db.execute("INSERT INTO covcore_schema (version) VALUES (?)", (SCHEMA_VERSION,))
         meta = dict(self.meta)
         meta.update(

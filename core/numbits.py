@@ -47,8 +47,8 @@ def _bits_table() -> list[tuple[int, ...]]:
     """For each byte value (0-255), the positions of its set bits, ascending.
 
     Built by doubling (value + 2**bit has value's bits and then bit): 8 list
-    comprehensions, not 256 generators, since this module is imported by
-    every measured process (3 M instructions the other way).
+    comprehensions, not 256 generators; and only when first needed, since
+    this module is imported by every measured process, which only packs.
     """
     table: list[tuple[int, ...]] = [()]
     for bit in range(8):
@@ -56,15 +56,20 @@ def _bits_table() -> list[tuple[int, ...]]:
     return table
 
 
-#: For each byte value, the positions of its set bits.
-_BITS = _bits_table()
+#: For each byte value, the positions of its set bits (made by the first unpacking).
+_BITS: list[tuple[int, ...]] = []
+
+
+def _load_bits() -> list[tuple[int, ...]]:
+    _BITS[:] = _bits_table()
+    return _BITS
 
 
 def numbits_to_nums(numbits: bytes) -> list[int]:
     """Unpack numbits into a sorted list of line numbers."""
     nums: list[int] = []
     extend = nums.extend
-    bits = _BITS
+    bits = _BITS or _load_bits()
     for byte_i, byte in enumerate(numbits):
         if byte:
             base = byte_i << 3

@@ -2028,7 +2028,9 @@ def test_sysmon_312_run_once_bodies_not_requickened(tmp_path):
     # Module and class bodies (not CO_OPTIMIZED) run once: covcore doesn't
     # scan them to write superinstructions back after their only PY_START,
     # while an unmeasured function run in the same module gets them back.
-    from covcore._tracer import _requicken_for_tests
+    # (With the marking of unmeasured nested code objects on, the class body
+    # is never instrumented at all: tests/test_sysmon_skip.py.)
+    from covcore._tracer import _requicken_for_tests, _set_skip_unmeasured_for_tests
 
     # Inlined comprehensions give the bodies fast locals (STORE_FAST__LOAD_FAST).
     comp = "[x + 1 for x in range(3) if x]\n"
@@ -2038,12 +2040,14 @@ def test_sysmon_312_run_once_bodies_not_requickened(tmp_path):
     ns: dict = {}
     data: dict = {}
     tracer = make_tracer("sysmon", data, only(str(tmp_path / "other.py")))
+    skip = _set_skip_unmeasured_for_tests(False)
     tracer.start()
     try:
         exec(module_code, ns)
         assert ns["f"](3) == 6.75
     finally:
         tracer.stop()
+        _set_skip_unmeasured_for_tests(skip)
     assert data == {}
 
     assert superinstructions(ns["f"]) >= 3

@@ -1,0 +1,199 @@
+"""The sysmon tracer lets unmeasured files' nested code objects skip CPython's
+instrumentation (core/_tracer_sysmon_skip.pxi): what is recorded stays exactly
+the same, no PY_START comes from them, and no other tool loses an event."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from covcore.backend import tracer_class
+
+pytestmark = pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring")
+
+MODULE = """\
+def f(n):
+    g = lambda x: x + 1
+    return g(n) * 2
+
+class C:
+    def m(self):
+        return [i for i in range(2)]
+
+    class D:
+        def deep(self):
+            return 5
+
+def unused():
+    def inner():
+        pass
+    return inner
+
+value = f(1)
+"""
+# Nested code objects: f, its lambda, C, m, D, deep, unused, inner (3.12+
+# inline the comprehension).
+NESTED = 8
+
+MEASURED = """\
+import other_mod
+
+def h(a):
+    if a:
+        return other_mod.f(a)
+    return 0
+
+h(2)
+"""
+
+
+def skip_setting(on: bool) -> bool:
+    from covcore._tracer import _set_skip_unmeasured_for_tests
+
+    return _set_skip_unmeasured_for_tests(on)
+
+
+@pytest.fixture(params=[True, False], ids=["skip", "noskip"])
+def skip(request):
+    old = skip_setting(request.param)
+    yield request.param
+    skip_setting(old)
+
+
+def run(tmp_path, *, measured_too=False):
+    """Run MODULE (unmeasured, as other_mod.py) and, if asked, MEASURED (as
+    main.py, measured) under a fresh sysmon tracer; return (data, event counts,
+    the module's namespace)."""
+    other = str(tmp_path / "other_mod.py")
+    main = str(tmp_path / "main.py")
+    data: dict = {}
+    tracer = tracer_class("sysmon")(data, lambda f: f if f == main else None, {}, branch=False)
+    mod_ns: dict = {"__name__": "other_mod"}
+    tracer.start()
+    try:
+        exec(compile(MODULE, other, "exec"), mod_ns)
+        if measured_too:
+            fake = type(sys)("other_mod")
+            fake.__dict__.update(mod_ns)
+            sys.modules["other_mod"] = fake
+            try:
+                exec(compile(MEASURED, main, "exec"), {"__name__": "main"})
+            finally:
+                del sys.modules["other_mod"]
+        mod_ns["C"]().m()
+        mod_ns["C"].D().deep()
+    finally:
+        tracer.stop()
+    return data, tracer.event_counts(), mod_ns
+
+
+def test_unmeasured_nested_code_gives_no_py_start(tmp_path, skip):
+    data, counts, ns = run(tmp_path)
+    assert data == {}
+    assert ns["value"] == 4
+    if skip:
+        # Only the module body started; every nested code object was marked.
+        assert counts["start"] == 1
+        assert counts["skipped"] == NESTED
+    else:
+        # The module body, f, the lambda, C, D (class bodies), m, deep.
+        assert counts["start"] == 7
+        assert counts["skipped"] == 0
+
+
+def test_measured_lines_are_the_same_either_way(tmp_path, skip):
+    data, counts, _ = run(tmp_path, measured_too=True)
+    assert data == {str(tmp_path / "main.py"): {1, 3, 4, 5, 8}}
+    assert counts["skipped"] == (NESTED if skip else 0)
+
+
+def test_no_marking_while_another_tool_has_events(tmp_path):
+    # Another sys.monitoring tool with a global PY_START: nothing is marked,
+    # and that tool sees every code object start.
+    mon = sys.monitoring
+    tool = next(t for t in range(6) if mon.get_tool(t) is None)
+    seen = []
+    mon.use_tool_id(tool, "other")
+    try:
+        mon.register_callback(tool, mon.events.PY_START, lambda code, offset: seen.append(code.co_name))
+        mon.set_events(tool, mon.events.PY_START)
+        data, counts, _ = run(tmp_path)
+    finally:
+        mon.set_events(tool, 0)
+        mon.register_callback(tool, mon.events.PY_START, None)
+        mon.free_tool_id(tool)
+    assert data == {}
+    assert counts["skipped"] == 0
+    assert sorted(set(seen) & {"<module>", "f", "<lambda>", "C", "m", "D", "deep"}) == [
+        "<lambda>", "<module>", "C", "D", "deep", "f", "m",
+    ]
+
+
+def test_marked_code_is_instrumented_again_for_a_later_tool(tmp_path):
+    # Marked code objects are up to date only until anyone changes events: a
+    # tool that starts later sees their PY_START (here f's and the lambda's).
+    data, counts, ns = run(tmp_path)
+    assert counts["skipped"] == NESTED
+    mon = sys.monitoring
+    tool = next(t for t in range(6) if mon.get_tool(t) is None)
+    seen = []
+    mon.use_tool_id(tool, "later")
+    try:
+        mon.register_callback(tool, mon.events.PY_START, lambda code, offset: seen.append(code.co_name))
+        mon.set_events(tool, mon.events.PY_START)
+        assert ns["f"](5) == 12
+    finally:
+        mon.set_events(tool, 0)
+        mon.register_callback(tool, mon.events.PY_START, None)
+        mon.free_tool_id(tool)
+    assert seen == ["f", "<lambda>"]
+
+
+def test_marked_code_is_traced_by_settrace(tmp_path):
+    # sys.settrace (a monitoring tool itself on 3.12+) started after the
+    # marking still gets every call and line of the marked code.
+    data, counts, ns = run(tmp_path)
+    assert counts["skipped"] == NESTED
+    events = []
+
+    def trace(frame, event, arg):
+        if frame.f_code.co_filename.endswith("other_mod.py"):
+            events.append((event, frame.f_code.co_name, frame.f_lineno))
+        return trace
+
+    sys.settrace(trace)
+    try:
+        result = ns["f"](5)
+    finally:
+        sys.settrace(None)
+    assert result == 12
+    assert events == [
+        ("call", "f", 1),
+        ("line", "f", 2),
+        ("line", "f", 3),
+        ("call", "<lambda>", 2),
+        ("line", "<lambda>", 2),
+        ("return", "<lambda>", 2),
+        ("return", "f", 3),
+    ]
+
+
+def test_no_marking_while_settrace_is_on(tmp_path):
+    # A thread tracing with sys.settrace while covcore starts: the module's
+    # code is instrumented for it too, so nothing is marked, and the trace
+    # function sees the nested calls.
+    calls = []
+
+    def trace(frame, event, arg):
+        if event == "call" and frame.f_code.co_filename.endswith("other_mod.py"):
+            calls.append(frame.f_code.co_name)
+        return None
+
+    sys.settrace(trace)
+    try:
+        data, counts, _ = run(tmp_path)
+    finally:
+        sys.settrace(None)
+    assert counts["skipped"] == 0
+    assert calls == ["<module>", "C", "D", "f", "<lambda>", "m", "deep"]
