@@ -570,10 +570,10 @@ cdef class SysMonTracer(_TracerBase):
             # Locations DISABLEd by an earlier session must fire again.
             mon.restart_events()
         except BaseException:
-            self._shutdown()
+            self._shutdown(False)
             raise
 
-    cdef void _shutdown(self):
+    cdef void _shutdown(self, bint at_exit):
         mon = _sysmon
         tool_id = self.tool_id
         events = mon.events
@@ -581,17 +581,19 @@ cdef class SysMonTracer(_TracerBase):
         try:
             if mon.get_tool(tool_id) == "covcore":
                 mon.set_events(tool_id, 0)
-                for code in self._local_codes.values():
-                    mon.set_local_events(tool_id, code, 0)
+                if not at_exit:
+                    for code in self._local_codes.values():
+                        mon.set_local_events(tool_id, code, 0)
                 for event in (
                     events.PY_START, events.PY_RESUME, events.LINE, events.INSTRUCTION, events.BRANCH,
                     events.JUMP, events.PY_RETURN, events.PY_UNWIND,
                 ):
                     mon.register_callback(tool_id, event, None)
-                clear = getattr(mon, "clear_tool_id", None)
-                if clear is not None:
-                    clear(tool_id)
-                mon.free_tool_id(tool_id)
+                if not at_exit:
+                    clear = getattr(mon, "clear_tool_id", None)
+                    if clear is not None:
+                        clear(tool_id)
+                    mon.free_tool_id(tool_id)
         finally:
             self._local_codes = {}
             self._completed = {}
@@ -601,11 +603,23 @@ cdef class SysMonTracer(_TracerBase):
 
     def stop(self):
         """Stop measuring: events off, callbacks unregistered, tool id freed."""
+        self._stop(False)
+
+    def stop_at_exit(self):
+        """stop(), for a process that is ending: the local events of measured
+        code objects are left on (taking them off is a _Py_Instrument pass
+        per code object, 3 M instructions importing pip) and so the tool id
+        stays taken, so that no other tool can get them.  With covcore's
+        callbacks unregistered they call nothing (CPython skips a tool with
+        no callback)."""
+        self._stop(True)
+
+    cdef _stop(self, bint at_exit):
         if not self.started:
             return
         tool_id = self.tool_id
         owner = _sysmon.get_tool(tool_id)
-        self._shutdown()
+        self._shutdown(at_exit)
         self._release_states()
         if owner != "covcore" and self.warn is not None:
             self.warn(

@@ -119,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.excepthook(typ, err, err.__traceback__)  # type: ignore[arg-type]
         status = 1
     finally:
-        cov.stop()
+        cov._stop(at_exit=True)
         sys.stdout.flush()
         try:
             cov.save()

@@ -73,8 +73,12 @@ class Collector:
             threading.settrace(self._installation_trace)
             self._new_tracer()
 
-    def stop(self) -> None:
-        """Stop measuring.  Threads' tracers stop recording too."""
+    def stop(self, at_exit: bool = False) -> None:
+        """Stop measuring.  Threads' tracers stop recording too.
+
+        :param at_exit: the process is ending: tracers that can stop more
+            cheaply then (the sysmon tracer's ``stop_at_exit``) do so.
+        """
         if not self.started:
             return
         self.started = False
@@ -87,7 +91,8 @@ class Collector:
             self.tracers.clear()
             self._thread_tracers.clear()
         for tracer in tracers:
-            tracer.stop()
+            stop = getattr(tracer, "stop_at_exit", None) if at_exit else None
+            (stop or tracer.stop)()
 
     def switch_context(self, covdata: CoverageData, context: str) -> None:
         """Record into ``covdata`` under its current context what was measured

@@ -122,7 +122,7 @@ def save_all() -> bool:
     for cov in Coverage._instances():
         try:
             if cov._collector is not None and not cov._forgotten:
-                cov.stop()
+                cov._stop(at_exit=True)
                 cov.save()
         except CovcoreError as exc:
             ok = False
@@ -326,7 +326,7 @@ def patch_multiprocessing(config: CovcoreConfig) -> None:
         try:
             return original_bootstrap(self, *args, **kwargs)
         finally:
-            own.stop()
+            own._stop(at_exit=True)
             own.save()
 
     base._bootstrap = _bootstrap  # type: ignore[attr-defined]

@@ -16,6 +16,8 @@ import sysconfig
 
 from covcore.files import GlobMatcher, TreeMatcher, abs_file, canonical_filename, known_dir_file_function
 
+_POSIX = os.name == "posix"
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
     from typing import Callable, Iterable
@@ -334,18 +336,54 @@ class Selector:
                 if root.endswith((".py", ".pyw")):
                     found.append(root)
                 continue
-            for dirpath, dirnames, filenames in os.walk(root):
-                if dirpath != root and "__init__.py" not in filenames:
-                    dirnames[:] = []
-                    continue
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
-                for name in sorted(filenames):
-                    if name.endswith((".py", ".pyw")) and _valid_module_file(name):
-                        path = os.path.join(dirpath, name)
-                        canonical = canonical_filename(path)
-                        if self.omit_match is None or not self.omit_match.match(canonical):
-                            found.append(canonical)
+            self._add_python_files(root, abs_file(root) if _POSIX else None, True, found)
         return found
+
+    def _add_python_files(self, path: str, real: str | None, top: bool, found: list[str]) -> None:
+        """Append to `found` the canonical names of the module files in
+        directory `path` and its packages, as ``os.walk`` (not following
+        links) would list them: this directory's files, sorted, then each
+        subdirectory's; a subdirectory without ``__init__.py`` is skipped.
+
+        `real` is the directory's real name (POSIX): a file in it that is not
+        a link is then ``real/name`` without a system call (``DirEntry`` knows
+        links), where ``canonical_filename`` costs ~25 K instructions a file.
+        """
+        try:
+            with os.scandir(path) as it:
+                entries = list(it)
+        except OSError:
+            return
+        files = []
+        dirs = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            (dirs if is_dir else files).append(entry)
+        if not top and not any(entry.name == "__init__.py" for entry in files):
+            return
+        omit = self.omit_match
+        for entry in sorted(files, key=_entry_name):
+            name = entry.name
+            if name.endswith((".py", ".pyw")) and _valid_module_file(name):
+                if real is not None and not entry.is_symlink():
+                    canonical = real + name if real.endswith("/") else real + "/" + name
+                else:
+                    canonical = canonical_filename(os.path.join(path, name))
+                if omit is None or not omit.match(canonical):
+                    found.append(canonical)
+        for entry in sorted(dirs, key=_entry_name):
+            name = entry.name
+            if name.startswith(".") or name == "__pycache__" or entry.is_symlink():
+                continue
+            sub_real = None if real is None else (real + name if real.endswith("/") else real + "/" + name)
+            self._add_python_files(os.path.join(path, name), sub_real, False, found)
+
+
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 #: Characters that keep a file from being an importable module (coverage.py's list).

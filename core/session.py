@@ -309,10 +309,16 @@ class Coverage(ReportMethods):
 
     def stop(self) -> None:
         """Stop measuring.  Measurement can be started again with :meth:`start`."""
+        self._stop(at_exit=False)
+
+    def _stop(self, at_exit: bool) -> None:
+        """:meth:`stop`; with `at_exit` (the process is ending: ``covcore
+        run`` when the program is done, the ``atexit`` save) the tracers may
+        leave behind what only matters to a process that goes on running."""
         if self._detector is not None:
             self._detector.stop()
         if self._started and self._collector is not None:
-            self._collector.stop()
+            self._collector.stop(at_exit=at_exit)
         self._started = False
 
     def _atexit(self) -> None:
@@ -320,7 +326,7 @@ class Coverage(ReportMethods):
         fails is one line on stderr, never a traceback; the process keeps its
         own exit code (it can't be changed from an ``atexit`` function
         without skipping the program's other exit handlers)."""
-        self.stop()
+        self._stop(at_exit=True)
         if self._auto_data:
             try:
                 self.save()

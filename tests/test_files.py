@@ -278,3 +278,32 @@ def test_unexecuted_source_files_skips_names_that_are_not_modules(tmp_path):
     assert found == [os.path.join(real, name) for name in
                      ["__init__.py", "a.py", "b.pyw", "ok_2.py", "x-y.py", os.path.join("sub", "__init__.py"),
                       os.path.join("sub", "m.py")]]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_unexecuted_source_files_resolve_links_as_realpath_does(tmp_path):
+    """Reached through a linked --source directory, files get their real
+    names (the directory's, resolved once); a linked file gets its target's
+    name; a linked subdirectory is not entered (as os.walk)."""
+    from covcore.selection import Selector
+
+    real = tmp_path / "real" / "pkg"
+    (real / "sub").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "target.py").write_text("")
+    (tmp_path / "elsewhere" / "pkg2").mkdir()
+    (tmp_path / "elsewhere" / "pkg2" / "__init__.py").write_text("")
+    for name in ["__init__.py", "b.py"]:
+        (real / name).write_text("")
+    (real / "sub" / "__init__.py").write_text("")
+    (real / "a.py").symlink_to(tmp_path / "elsewhere" / "target.py")
+    (real / "linked").symlink_to(tmp_path / "elsewhere" / "pkg2")
+    (tmp_path / "via").symlink_to(tmp_path / "real")
+    found = Selector(source=[str(tmp_path / "via" / "pkg")]).unexecuted_source_files()
+    base = os.path.realpath(tmp_path)
+    assert found == [
+        os.path.join(base, "real", "pkg", "__init__.py"),
+        os.path.join(base, "elsewhere", "target.py"),
+        os.path.join(base, "real", "pkg", "b.py"),
+        os.path.join(base, "real", "pkg", "sub", "__init__.py"),
+    ]

@@ -2029,7 +2029,7 @@ def test_sysmon_312_run_once_bodies_not_requickened(tmp_path):
     # scan them to write superinstructions back after their only PY_START,
     # while an unmeasured function run in the same module gets them back.
     # (With the marking of unmeasured nested code objects on, the class body
-    # is never instrumented at all: tests/test_sysmon_skip.py.)
+    # is never instrumented at all: tests/test_sysmon_savings.py.)
     from covcore._tracer import _requicken_for_tests, _set_skip_unmeasured_for_tests
 
     # Inlined comprehensions give the bodies fast locals (STORE_FAST__LOAD_FAST).

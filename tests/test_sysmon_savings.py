@@ -1,6 +1,8 @@
-"""The sysmon tracer lets unmeasured files' nested code objects skip CPython's
+"""What the sysmon tracer leaves out to cost less, and that it changes nothing
+it shouldn't: unmeasured files' nested code objects skip CPython's
 instrumentation (core/_tracer_sysmon_skip.pxi): what is recorded stays exactly
-the same, no PY_START comes from them, and no other tool loses an event."""
+the same, no PY_START comes from them, and no other tool loses an event; and
+stop_at_exit() leaves local events behind, with nothing left to call."""
 
 from __future__ import annotations
 
@@ -197,3 +199,56 @@ def test_no_marking_while_settrace_is_on(tmp_path):
         sys.settrace(None)
     assert counts["skipped"] == 0
     assert calls == ["<module>", "C", "D", "f", "<lambda>", "m", "deep"]
+
+
+def test_stop_at_exit_leaves_local_events_but_calls_nothing(tmp_path):
+    path = str(tmp_path / "m.py")
+    ns: dict = {}
+    exec(compile("def f(a):\n    if a:\n        return 1\n    return 2\n", path, "exec"), ns)
+    f = ns["f"]
+    data: dict = {}
+    tracer = tracer_class("sysmon")(data, lambda name: name if name == path else None, {}, branch=False)
+    mon = sys.monitoring
+    tracer.start()
+    tool = next(t for t in range(6) if mon.get_tool(t) == "covcore")
+    try:
+        assert f(1) == 1
+    finally:
+        tracer.stop_at_exit()
+    try:
+        assert data == {path: {2, 3}}
+        # Line 4 never ran: f still has its local events, and the tool id
+        # stays taken so that no other tool can be handed them.
+        assert mon.get_tool(tool) == "covcore"
+        assert mon.get_events(tool) == 0
+        assert mon.get_local_events(tool, f.__code__) != 0
+        assert f(0) == 2
+        assert data == {path: {2, 3}}
+        tracer.stop()       # a no-op now
+        assert mon.get_tool(tool) == "covcore"
+    finally:
+        mon.set_local_events(tool, f.__code__, 0)
+        mon.free_tool_id(tool)
+
+
+def test_stop_frees_the_tool_id_and_local_events(tmp_path):
+    path = str(tmp_path / "m.py")
+    ns: dict = {}
+    exec(compile("def f(a):\n    if a:\n        return 1\n    return 2\n", path, "exec"), ns)
+    f = ns["f"]
+    data: dict = {}
+    tracer = tracer_class("sysmon")(data, lambda name: name if name == path else None, {}, branch=False)
+    mon = sys.monitoring
+    tracer.start()
+    tool = next(t for t in range(6) if mon.get_tool(t) == "covcore")
+    try:
+        assert f(1) == 1
+    finally:
+        tracer.stop()
+    assert data == {path: {2, 3}}
+    assert mon.get_tool(tool) is None
+    mon.use_tool_id(tool, "probe")
+    try:
+        assert mon.get_local_events(tool, f.__code__) == 0
+    finally:
+        mon.free_tool_id(tool)
