@@ -197,6 +197,7 @@ cdef class SysMonTracer(_TracerBase):
     cdef int tool_id
     cdef object _disable
     cdef object _set_local_events
+    cdef object _get_tool
     cdef int _ev_line
     cdef int _ev_instruction
     cdef int _ev_local_arcs     # LINE | JUMP | PY_RETURN
@@ -227,6 +228,7 @@ cdef class SysMonTracer(_TracerBase):
         self.tool_id = -1
         self._disable = _sysmon.DISABLE
         self._set_local_events = _sysmon.set_local_events
+        self._get_tool = _sysmon.get_tool
         ev = _sysmon.events
         self._ev_line = ev.LINE
         self._ev_instruction = ev.INSTRUCTION
@@ -258,7 +260,7 @@ cdef class SysMonTracer(_TracerBase):
             events = self._ev_local_arcs
             if cs.m.need_branch:
                 events |= self._ev_branch
-        if _sysmon.get_tool(self.tool_id) != "covcore":
+        if self._get_tool(self.tool_id) != "covcore":
             # The measured program freed our tool id (or took it for itself):
             # turning events on would raise in its code or feed its
             # callbacks.  Measure no further; stop() warns trace-changed.
@@ -376,7 +378,7 @@ cdef class SysMonTracer(_TracerBase):
                         # its events off would cost a _Py_Instrument pass (and
                         # a requicken) for nothing (1.1 M importing pip).
                         return self._disable
-                    if _sysmon.get_tool(self.tool_id) != "covcore":
+                    if self._get_tool(self.tool_id) != "covcore":
                         # The program freed our tool id (stop() warns).
                         return None
                     self.n_complete += 1

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import sqlite3
 import sys
 from array import array
 
@@ -40,7 +39,7 @@ from covcore.datafiles import (
 )
 from covcore.errors import DataError
 from covcore.numbits import numbits_packer, numbits_to_nums
-from covcore.sqlitedb import SqliteDb
+from covcore.sqlitedb import SqliteDb, sqlite3
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
