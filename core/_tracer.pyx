@@ -569,6 +569,20 @@ include "_tracer_services.pxi"
 include "_tracer_sigterm.pxi"
 
 
+def untracked_copies(dict data):
+    """``{name: set(items)}`` for a tracer's data dict (``{file name: set of
+    lines or arcs}``), each new set left out of the cyclic collector's lists,
+    as the tracers' own sets are (they hold ints and tuples of ints only).
+    The collector hands these to CoverageData, which keeps them until the
+    process ends; tracked, each full collection would visit every entry."""
+    cdef dict out = {}
+    for name, items in list(data.items()):
+        copy = set(items)
+        PyObject_GC_UnTrack(<void *>copy)
+        out[name] = copy
+    return out
+
+
 def countable_lines(code):
     """The lines of `code` (a code object) that line mode counts before it
     calls the code object complete, as a sorted list of 1-based line numbers:
@@ -669,6 +683,12 @@ cdef class _TracerBase:
             file_data = (<dict>self.data).get(canonical)
             if file_data is None:
                 file_data = set()
+                # Only ints (lines) or tuples of two ints (arcs) go in: no
+                # cycle can run through it, so the cyclic collector needn't
+                # visit its thousands of entries at every full collection
+                # (sets, unlike tuples and dicts, are never untracked by
+                # CPython itself).
+                PyObject_GC_UnTrack(<void *>file_data)
                 (<dict>self.data)[canonical] = file_data
             cs.file_data = file_data
             cs.measured = True

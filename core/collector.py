@@ -110,9 +110,19 @@ class Collector:
 
     def flush_into(self, covdata: CoverageData) -> bool:
         """Add everything recorded so far to ``covdata``; True if there was any."""
-        data = {f: set(items) for f, items in list(self.data.items())}
+        data = _copies(self.data)
         if self.branch:
-            covdata.add_arcs(data)
+            covdata._adopt(data, arcs=True)
         else:
-            covdata.add_lines(data)
+            covdata._adopt(data, arcs=False)
         return bool(data)
+
+
+def _python_copies(data: dict[str, set[Any]]) -> dict[str, set[Any]]:
+    return {f: set(items) for f, items in list(data.items())}
+
+
+try:
+    from covcore._tracer import untracked_copies as _copies
+except ImportError:  # the pure-Python install
+    _copies = _python_copies

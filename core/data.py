@@ -43,7 +43,7 @@ from covcore.sqlitedb import SqliteDb, sqlite3
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
-    from typing import Callable, Collection, Iterable, Mapping
+    from typing import Any, Callable, Collection, Iterable, Mapping
 
     from covcore.types import TArc
 
@@ -247,6 +247,23 @@ class CoverageData:
         self._choose(arcs=True)
         for filename, arcs in arc_data.items():
             self._arcs.setdefault(filename, {}).setdefault(self._context, set()).update(arcs)
+
+    def _adopt(self, data: dict[str, set[Any]], arcs: bool) -> None:
+        """:meth:`add_lines` (or :meth:`add_arcs`) of sets this object may
+        keep as they are: the collector's fresh copies (left out of the
+        cyclic collector, see ``covcore._tracer.untracked_copies``)."""
+        if not data:
+            return
+        self._choose(arcs=arcs)
+        table = self._arcs if arcs else self._lines
+        context = self._context
+        for filename, items in data.items():
+            by_ctx = table.setdefault(filename, {})
+            existing = by_ctx.get(context)
+            if existing is None:
+                by_ctx[context] = items
+            else:
+                existing.update(items)
 
     def touch_files(self, filenames: Iterable[str], tracer: str = "") -> None:
         """Mark files as measured even if nothing in them ran."""

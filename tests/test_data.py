@@ -182,3 +182,44 @@ def test_no_disk_does_nothing(tmp_path, monkeypatch):
     data.read()
     assert os.listdir(tmp_path) == []
     assert data.lines("/a.py") == [1]
+
+
+def test_adopted_sets_are_kept_and_merged():
+    """What the collector hands over (its own fresh copies) is kept as it
+    is, then merged into; lines and arcs still don't mix."""
+    data = CoverageData(no_disk=True)
+    first = {1, 2}
+    data._adopt({"a.py": first}, arcs=False)
+    assert data._lines["a.py"][""] is first
+    data._adopt({"a.py": {3}, "b.py": {5}}, arcs=False)
+    assert data.lines("a.py") == [1, 2, 3]
+    assert data.lines("b.py") == [5]
+    with pytest.raises(DataError):
+        data._adopt({"a.py": {(1, 2)}}, arcs=True)
+
+
+def test_measured_data_is_left_out_of_the_cyclic_collector(tmp_path):
+    """The tracers' sets, and the copies CoverageData keeps, hold only ints
+    (or tuples of ints): the compiled tracers untrack them, so full
+    collections don't visit every recorded line."""
+    import gc
+
+    from covcore import Coverage
+    from covcore.backend import EXTENSION_ERROR
+
+    if EXTENSION_ERROR:
+        pytest.skip("the compiled tracers")
+    path = tmp_path / "prog.py"
+    path.write_text("a = 1\nb = a + 1\n")
+    cov = Coverage(data_file=str(tmp_path / ".covcore"), source=[str(tmp_path)])
+    cov.start()
+    try:
+        exec(compile(path.read_text(), str(path), "exec"), {})
+    finally:
+        cov.stop()
+    name = os.path.realpath(path)
+    tracer_sets = list(cov._collector.data.values())
+    assert tracer_sets and not any(gc.is_tracked(s) for s in tracer_sets)
+    data = cov.get_data()
+    assert data.lines(name) == [1, 2]
+    assert not gc.is_tracked(data._lines[name][""])
