@@ -628,6 +628,12 @@ cdef class _TracerBase:
     cdef bint want_bitmap
     cdef list states            # CodeStates initialised by this tracer
     cdef dict fallback          # id(code) -> CodeState, without code extra
+    # The file selection's short way, taken here (set_fast_rules()):
+    cdef bint has_fast
+    cdef bint fast_omit
+    cdef dict fast_dirs         # directory name -> real path (covcore.files._REAL_DIRS)
+    cdef dict fast_by_dir       # real directory -> are its files measured
+    cdef object fast_excluded   # names should_trace itself must decide
 
     cdef int _setup(self, data, should_trace, should_trace_cache, branch, warn) except -1:
         if not isinstance(data, dict):
@@ -676,7 +682,10 @@ cdef class _TracerBase:
         cdef object filename = <object>covcore_code_filename(<PyObject *>code)
         cdef object canonical = (<dict>self.should_trace_cache).get(filename, _MISSING)
         if canonical is _MISSING:
-            canonical = _ask_should_trace(self.should_trace, self.warn, filename)
+            if self.has_fast and type(filename) is str:
+                canonical = self._fast_decide(<str>filename)
+            if canonical is _MISSING:
+                canonical = _ask_should_trace(self.should_trace, self.warn, filename)
             (<dict>self.should_trace_cache)[filename] = canonical
         cs.release()
         if canonical is not None:
@@ -707,6 +716,52 @@ cdef class _TracerBase:
             cs.lister = <void *>self
             self.states.append(cs)
         return 0
+
+    def set_fast_rules(self, rules):
+        """Decide files as ``Selector.should_trace`` does by its short way,
+        without calling it, where the answer is known: `rules` is what
+        ``Selector.fast_rules()`` returns, ``(known directories, measured by
+        real directory, names should_trace must decide, whether omit patterns
+        are set)``, all read live; None turns this off.  A file whose
+        directory was decided before is then one ``lstat`` and two lookups
+        (1 K instructions, against 6.7 K through should_trace, 3.12)."""
+        if rules is None:
+            self.has_fast = False
+            return
+        dirs, by_dir, excluded, omit = rules
+        if not isinstance(dirs, dict) or not isinstance(by_dir, dict):
+            raise TypeError("fast rules need two dicts")
+        self.fast_dirs = dirs
+        self.fast_by_dir = by_dir
+        self.fast_excluded = excluded
+        self.fast_omit = bool(omit)
+        self.has_fast = True
+
+    def _fast_decision_for_tests(self, str filename):
+        """What set_fast_rules()'s short way says of `filename`: the
+        canonical name or None, or ``"<ask>"`` when should_trace must."""
+        decided = self._fast_decide(filename) if self.has_fast else _MISSING
+        return "<ask>" if decided is _MISSING else decided
+
+    cdef object _fast_decide(self, str filename):
+        """should_trace(filename) by the short way, or _MISSING: ask it."""
+        cdef Py_ssize_t n = len(filename)
+        if n < 4 or PyUnicode_Tailmatch(filename, u".py", n - 3, n, 1) != 1:
+            return _MISSING
+        found = _real_file_in_known_dir(self.fast_dirs, filename)
+        if found is None:
+            return _MISSING
+        real_dir, canonical = <tuple>found
+        if canonical in self.fast_excluded:
+            return _MISSING
+        measured = self.fast_by_dir.get(real_dir)
+        if measured is None:
+            return _MISSING
+        if not measured:
+            return None
+        if self.fast_omit:
+            return _MISSING
+        return canonical
 
     def __dealloc__(self):
         cdef CodeState cs

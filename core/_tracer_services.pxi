@@ -202,8 +202,11 @@ def lstat_kind(str path):
 
 cdef extern from "Python.h":
     Py_ssize_t PyUnicode_FindChar(object text, Py_UCS4 ch, Py_ssize_t start, Py_ssize_t end, int direction) except -2
+    Py_ssize_t PyUnicode_Tailmatch(object text, object substr, Py_ssize_t start, Py_ssize_t end, int direction) except -1
     object PyUnicode_Substring(object text, Py_ssize_t start, Py_ssize_t end)
     Py_UCS4 PyUnicode_ReadChar(object text, Py_ssize_t index) except? <Py_UCS4>-1
+    bint PyUnicode_IS_ASCII(object text)
+    const char *PyUnicode_AsUTF8AndSize(object text, Py_ssize_t *size) except NULL
 
 
 def real_file_in_known_dir(dict real_dirs, str path):
@@ -217,10 +220,14 @@ def real_file_in_known_dir(dict real_dirs, str path):
     is the directory's real path joined with that name, exactly what
     ``_posix_realpath`` returns.  None means "ask ``_posix_realpath``".
     Deciding which files to measure asks this for every file any code runs
-    from: 1 K instructions against 8 K in Python (3.12).
+    from: ~2 K instructions against 8 K in Python (3.12).
     """
+    return _real_file_in_known_dir(real_dirs, path)
+
+
+cdef object _real_file_in_known_dir(dict real_dirs, str path):
     cdef Py_ssize_t n = len(path)
-    cdef Py_ssize_t cut
+    cdef Py_ssize_t cut, size
     cdef object raw
     cdef const char *c
     if not COVCORE_HAS_LSTAT or n < 2 or PyUnicode_ReadChar(path, 0) != u"/":
@@ -238,11 +245,17 @@ def real_file_in_known_dir(dict real_dirs, str path):
         candidate = real_head + tail
     else:
         candidate = real_head + u"/" + tail
-    try:
-        raw = PyUnicode_EncodeFSDefault(candidate)
-    except UnicodeError:
-        return None
-    c = PyBytes_AS_STRING(raw)
-    if <Py_ssize_t>strlen(c) != PyBytes_GET_SIZE(raw) or covcore_lstat_kind(c) == 1:
+    if PyUnicode_IS_ASCII(candidate):
+        # The same bytes in any file system encoding, and CPython keeps them
+        # in the str itself: no bytes object to make.
+        c = PyUnicode_AsUTF8AndSize(candidate, &size)
+    else:
+        try:
+            raw = PyUnicode_EncodeFSDefault(candidate)
+        except UnicodeError:
+            return None
+        c = PyBytes_AS_STRING(raw)
+        size = PyBytes_GET_SIZE(raw)
+    if <Py_ssize_t>strlen(c) != size or covcore_lstat_kind(c) == 1:
         return None
     return real_head, candidate

@@ -27,11 +27,16 @@ class Collector:
     :param should_trace: the file selection policy (see :data:`covcore.types.TShouldTrace`).
     :param branch: record arcs rather than lines.
     :param warn: ``warn(message, slug)``.
+    :param fast_rules: ``Selector.fast_rules()``: compiled tracers then decide
+        most files themselves, as ``should_trace`` would (None: always ask it).
     """
 
-    def __init__(self, backend: Backend, should_trace: TShouldTrace, branch: bool, warn: TWarn) -> None:
+    def __init__(
+        self, backend: Backend, should_trace: TShouldTrace, branch: bool, warn: TWarn, fast_rules: Any = None
+    ) -> None:
         self.backend = backend
         self.should_trace = should_trace
+        self.fast_rules = fast_rules
         self.branch = branch
         self.warn = warn
         self.data: TTraceData = {}
@@ -45,6 +50,10 @@ class Collector:
         tracer: Tracer = self.backend.tracer_class(
             self.data, self.should_trace, self.should_trace_cache, branch=self.branch, warn=self.warn
         )
+        if self.fast_rules is not None:
+            set_rules = getattr(tracer, "set_fast_rules", None)
+            if set_rules is not None:
+                set_rules(self.fast_rules)
         with self._lock:
             self.tracers.append(tracer)
             self._thread_tracers[get_ident()] = tracer

@@ -74,6 +74,14 @@ def _lstat_kind(path: str) -> int:
     return _lstat_kind(path)
 
 
+def known_dirs() -> dict[str, str] | None:
+    """The table the compiled lookup of :func:`known_dir_file_function`
+    reads (absolute directory name -> its real path, filled as directories
+    are resolved), or None when that lookup never answers (off POSIX, or the
+    pure-Python install)."""
+    return _REAL_DIRS if known_dir_file_function() is not _no_known_dir_file else None
+
+
 def known_dir_file_function() -> Callable[[str], tuple[str, str] | None]:
     """A function of a file name ``path`` (str) that returns
     ``(real directory, real file name)`` when ``path``'s directory was

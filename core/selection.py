@@ -14,7 +14,7 @@ import site
 import sys
 import sysconfig
 
-from covcore.files import GlobMatcher, TreeMatcher, abs_file, canonical_filename, known_dir_file_function
+from covcore.files import GlobMatcher, TreeMatcher, abs_file, canonical_filename, known_dir_file_function, known_dirs
 
 _POSIX = os.name == "posix"
 
@@ -257,6 +257,21 @@ class Selector:
             else:
                 self.debug(f"Not tracing {filename!r}: {reason}")
         return canonical
+
+    def fast_rules(self) -> tuple[dict[str, str], dict[str, bool], frozenset[str], bool] | None:
+        """What a compiled tracer needs to take :meth:`should_trace`'s short
+        way itself, without calling it (``set_fast_rules`` of the tracers in
+        ``covcore._tracer``): ``(known directories, measured by real
+        directory, names only should_trace decides, whether omit patterns
+        are set)``.  The dicts are this selector's own, filled as
+        should_trace decides new directories.  None when there is no short
+        way (debug output wants every reason; ``--include`` globs)."""
+        if self._by_dir is None:
+            return None
+        dirs = known_dirs()
+        if dirs is None:
+            return None
+        return dirs, self._by_dir, self._file_entries | _NEVER_MEASURED, self.omit_match is not None
 
     def explain(self, filename: str) -> tuple[str | None, str]:
         """``(canonical name or None, reason)`` for a code object's file name."""

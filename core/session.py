@@ -240,7 +240,9 @@ class Coverage(ReportMethods):
             if self._debugging("sys"):
                 for key, value in self.sys_info():
                     self._debug(f"{key:>20}: {value}")
-            self._collector = Collector(self._backend, selector.should_trace, bool(self.config.branch), self._warn)
+            self._collector = Collector(
+                self._backend, selector.should_trace, bool(self.config.branch), self._warn, selector.fast_rules()
+            )
             if self._auto_data and not self._data_suffix:
                 self.load()
         if self._auto_data and not self._atexit_registered:

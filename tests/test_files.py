@@ -1,6 +1,7 @@
 """File names and glob matching (coverage.py's semantics)."""
 
 import os
+import sys
 
 import pytest
 
@@ -307,3 +308,44 @@ def test_unexecuted_source_files_resolve_links_as_realpath_does(tmp_path):
         os.path.join(base, "real", "pkg", "b.py"),
         os.path.join(base, "real", "pkg", "sub", "__init__.py"),
     ]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="posix links")
+def test_tracers_short_way_agrees_with_should_trace(tmp_path, monkeypatch):
+    """The compiled tracers decide a file themselves (set_fast_rules) only
+    when should_trace's short way knows the answer, and then give the same
+    answer explain() gives; files of a directory decided before never reach
+    should_trace, unless omit patterns are set."""
+    from covcore import selection
+    from covcore.backend import EXTENSION_ERROR, tracer_class
+
+    if EXTENSION_ERROR:
+        pytest.skip("the compiled tracers")
+    configs, names, site = _selector_cases(tmp_path)
+    monkeypatch.setattr(selection, "_third_party_dirs", lambda: {site})
+    monkeypatch.chdir(tmp_path / "proj")
+    monkeypatch.syspath_prepend(str(tmp_path / "proj"))
+    (tmp_path / "proj" / "pkg" / "__init__.py").write_text("")
+    cls = tracer_class("sysmon" if sys.version_info >= (3, 12) else "ctrace")
+    for config in configs:
+        sel = selection.Selector(**config)
+        rules = sel.fast_rules()
+        tracer = cls({}, sel.should_trace, {}, branch=False)
+        if "include" in config:
+            assert rules is None
+            continue
+        tracer.set_fast_rules(rules)
+        short = 0
+        for name in names * 2:
+            got = tracer._fast_decision_for_tests(name)
+            want = selection.Selector(**config).explain(name)[0]
+            if got != "<ask>":
+                short += 1
+                assert got == want, (config, name)
+            assert sel.should_trace(name) == want
+        py_names = [n for n in names if n.endswith(".py") and not os.path.islink(n)]
+        if "omit" not in config and "source" in config:
+            # The second time round, each real .py file's directory is known.
+            assert short >= len(py_names), config
+    tracer.set_fast_rules(None)
+    assert tracer._fast_decision_for_tests(names[0]) == "<ask>"
