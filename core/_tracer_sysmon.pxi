@@ -321,6 +321,7 @@ cdef class SysMonTracer(_TracerBase):
                 marked = covcore_skip_nested(code, self.tool_id)
                 if marked > 0:
                     self.n_skipped += marked
+                _watch_safe_version(code, marked >= 0)
             if _REQUICKEN and not cs.requickened:
                 # Not measured: its PY_START goes off now, and with it the only
                 # event that made 3.12 take its superinstructions out.  Module
@@ -330,6 +331,19 @@ cdef class SysMonTracer(_TracerBase):
                 if covcore_code_co_flags(<PyObject *>code) & 0x1:  # CO_OPTIMIZED
                     _requicken(code)
         return self._disable
+
+    cdef bint _decided_unmeasured(self, object filename) except -1:
+        """Is `filename` known to be unmeasured, from should_trace's cache or
+        its short way (which then fills the cache), without calling it?"""
+        decided = (<dict>self.should_trace_cache).get(filename, _MISSING)
+        if decided is _MISSING:
+            if not self.has_fast or type(filename) is not str:
+                return False
+            decided = self._fast_decide(<str>filename)
+            if decided is _MISSING:
+                return False
+            (<dict>self.should_trace_cache)[filename] = decided
+        return decided is None
 
     cdef object _line(self, object code, int line):
         """LINE (line mode; local, measured code only): record, then DISABLE.
@@ -571,6 +585,7 @@ cdef class SysMonTracer(_TracerBase):
             mon.set_events(tool_id, wanted)
             # Locations DISABLEd by an earlier session must fire again.
             mon.restart_events()
+            _watch_start(self)
         except BaseException:
             self._shutdown(False)
             raise
@@ -580,6 +595,7 @@ cdef class SysMonTracer(_TracerBase):
         tool_id = self.tool_id
         events = mon.events
         self.started = False
+        _watch_stop(self)
         try:
             if mon.get_tool(tool_id) == "covcore":
                 mon.set_events(tool_id, 0)

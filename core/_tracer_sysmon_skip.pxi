@@ -83,13 +83,49 @@ cdef extern from *:
         }
         return covcore_mark_consts(co, (uint64_t)co->_co_instrumentation_version, co->co_filename, 0);
     }
+    static uint64_t covcore_code_version(PyObject *code) {
+        return (uint64_t)((PyCodeObject *)code)->_co_instrumentation_version;
+    }
+    /* A code object just made (no monitoring data yet): up to date at `version`. */
+    static void covcore_mark_new_code(PyObject *code, uint64_t version) {
+        PyCodeObject *c = (PyCodeObject *)code;
+        if (c->_co_monitoring == NULL) {
+            c->_co_instrumentation_version = version;
+        }
+    }
+    typedef int (*covcore_code_cb)(int, PyObject *);
+    static int covcore_add_code_watcher(covcore_code_cb cb) {
+        int id = PyCode_AddWatcher((PyCode_WatchCallback)cb);
+        if (id < 0) {
+            PyErr_Clear();  /* all code watcher ids taken: do without */
+        }
+        return id;
+    }
+    static void covcore_clear_code_watcher(int id) {
+        if (PyCode_ClearWatcher(id) < 0) {
+            PyErr_Clear();
+        }
+    }
+    #define COVCORE_CODE_CREATED PY_CODE_EVENT_CREATE
     #else
     #define COVCORE_CAN_SKIP 0
+    #define COVCORE_CODE_CREATED 0
+    typedef int (*covcore_code_cb)(int, PyObject *);
     static Py_ssize_t covcore_skip_nested(PyObject *code, int tool_id) { return -1; }
+    static uint64_t covcore_code_version(PyObject *code) { return 0; }
+    static void covcore_mark_new_code(PyObject *code, uint64_t version) { }
+    static int covcore_add_code_watcher(covcore_code_cb cb) { return -1; }
+    static void covcore_clear_code_watcher(int id) { }
     #endif
     """
     const int COVCORE_CAN_SKIP
+    const int COVCORE_CODE_CREATED
+    ctypedef int (*covcore_code_cb)(int, PyObject *) noexcept
     Py_ssize_t covcore_skip_nested(object code, int tool_id)
+    uint64_t covcore_code_version(object code)
+    void covcore_mark_new_code(PyObject *code, uint64_t version)
+    int covcore_add_code_watcher(covcore_code_cb cb)
+    void covcore_clear_code_watcher(int id)
 
 
 #: Let unmeasured files' nested code objects skip instrumentation (above).
@@ -104,3 +140,69 @@ def _set_skip_unmeasured_for_tests(bint on):
     old = _skip_unmeasured
     _skip_unmeasured = on and COVCORE_CAN_SKIP != 0
     return old
+
+
+# The code watcher (PyCode_AddWatcher, 3.12+): a code object made while the
+# sysmon tracer runs, for a file already decided unmeasured (should_trace's
+# cache, or its short way: set_fast_rules), is marked as above the moment it
+# is made: a module imported from a known directory then runs without its
+# body being instrumented or giving a PY_START, and so does code made by
+# exec() and eval() of strings (dataclasses, namedtuple).  The version it
+# gets is the one the last unmeasured PY_START found safe (only covcore's
+# tool with events): anything that changed events since made it stale, so
+# the code object is then instrumented at its first RESUME as usual.
+
+cdef object _watch_tracer = None        # the started SysMonTracer using the watcher
+cdef int _watch_id = -1
+cdef uint64_t _watch_version = 0
+cdef bint _watch_ok = False             # _watch_version was found safe
+cdef object _watch_last_file = None     # the file name last asked about (held)
+cdef bint _watch_last_unmeasured = False
+
+
+cdef int _code_created(int event, PyObject *code) noexcept:
+    global _watch_last_file, _watch_last_unmeasured
+    if event != COVCORE_CODE_CREATED or not _watch_ok or _watch_tracer is None:
+        return 0
+    filename = <object>covcore_code_filename(code)
+    if filename is not _watch_last_file:
+        try:
+            unmeasured = (<SysMonTracer>_watch_tracer)._decided_unmeasured(filename)
+        except BaseException:
+            unmeasured = False
+        _watch_last_file = filename
+        _watch_last_unmeasured = unmeasured
+    if _watch_last_unmeasured:
+        covcore_mark_new_code(code, _watch_version)
+        (<SysMonTracer>_watch_tracer).n_skipped += 1
+    return 0
+
+
+cdef void _watch_safe_version(object code, bint safe):
+    """An unmeasured code object just started: note whether marking at its
+    instrumentation version is safe (see above)."""
+    global _watch_version, _watch_ok
+    if safe:
+        _watch_version = covcore_code_version(code)
+    _watch_ok = safe
+
+
+cdef void _watch_start(object tracer):
+    global _watch_tracer, _watch_id, _watch_ok
+    if not _skip_unmeasured or _watch_tracer is not None:
+        return
+    _watch_ok = False
+    _watch_id = covcore_add_code_watcher(_code_created)
+    if _watch_id >= 0:
+        _watch_tracer = tracer
+
+
+cdef void _watch_stop(object tracer):
+    global _watch_tracer, _watch_id, _watch_ok, _watch_last_file
+    if _watch_tracer is not tracer:
+        return
+    covcore_clear_code_watcher(_watch_id)
+    _watch_id = -1
+    _watch_tracer = None
+    _watch_ok = False
+    _watch_last_file = None

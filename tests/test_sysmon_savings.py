@@ -252,3 +252,76 @@ def test_stop_frees_the_tool_id_and_local_events(tmp_path):
         assert mon.get_local_events(tool, f.__code__) == 0
     finally:
         mon.free_tool_id(tool)
+
+
+def test_code_made_for_an_unmeasured_file_is_marked_at_once(tmp_path):
+    # The code watcher: a module compiled (imported, exec'd) after its file
+    # was decided unmeasured never gives a PY_START, not even its body.
+    other = str(tmp_path / "other_mod.py")
+    data: dict = {}
+    tracer = tracer_class("sysmon")(data, lambda f: None, {}, branch=False)
+    tracer.start()
+    try:
+        exec(compile(MODULE, other, "exec"), {"__name__": "other_mod"})
+        first = tracer.event_counts()
+        again: dict = {"__name__": "other_mod"}
+        exec(compile(MODULE, other, "exec"), again)   # 1 module + NESTED code objects made
+        assert again["f"](2) == 6
+        second = tracer.event_counts()
+    finally:
+        tracer.stop()
+    assert data == {}
+    assert first["start"] == 1 and first["skipped"] == NESTED
+    assert second["start"] == 1
+    assert second["skipped"] == NESTED + 1 + NESTED
+
+
+def test_code_made_for_a_measured_file_is_measured(tmp_path):
+    main = str(tmp_path / "main.py")
+    src = "def h(a):\n    return a + 1\n\nh(1)\n"
+    data: dict = {}
+    tracer = tracer_class("sysmon")(data, lambda f: f if f == main else None, {}, branch=False)
+    tracer.start()
+    try:
+        exec(compile(src, main, "exec"), {})
+        assert data == {main: {1, 2, 4}}
+        data[main].clear()
+        ns: dict = {}
+        exec(compile(src, main, "exec"), ns)
+        counts = tracer.event_counts()
+    finally:
+        tracer.stop()
+    assert data == {main: {1, 2, 4}}
+    assert counts["skipped"] == 0
+
+
+def test_no_marking_at_creation_while_another_tool_has_events(tmp_path):
+    other = str(tmp_path / "other_mod.py")
+    mon = sys.monitoring
+    data: dict = {}
+    tracer = tracer_class("sysmon")(data, lambda f: None, {}, branch=False)
+    tool = 5 if mon.get_tool(5) is None else 4
+    tracer.start()
+    seen = []
+    try:
+        exec(compile(MODULE, other, "exec"), {"__name__": "other_mod"})   # decides the file, marks
+        mon.use_tool_id(tool, "other")
+        try:
+            mon.register_callback(tool, mon.events.PY_START, lambda code, offset: seen.append(code.co_name))
+            mon.set_events(tool, mon.events.PY_START)
+            ns: dict = {"__name__": "other_mod"}
+            exec(compile(MODULE, other, "exec"), ns)
+            # Made after an unmeasured PY_START that saw the other tool.
+            seen.clear()
+            exec(compile(MODULE, other, "exec"), {"__name__": "other_mod"})
+        finally:
+            mon.set_events(tool, 0)
+            mon.register_callback(tool, mon.events.PY_START, None)
+            mon.free_tool_id(tool)
+        counts = tracer.event_counts()
+    finally:
+        tracer.stop()
+    # (Code made while the other tool is on may still be marked, at the
+    # version before its events: stale, so instrumented all the same.)
+    assert sorted(set(seen) & {"<module>", "f", "<lambda>", "C", "D"}) == ["<lambda>", "<module>", "C", "D", "f"]
+    assert counts["start"] >= 1 + 5 + 5
