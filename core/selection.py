@@ -217,9 +217,12 @@ class Selector:
         #: decide (should_trace's short way); None: always ask explain()
         #: (debug output wants every reason; --include globs see the name).
         self._by_dir: dict[str, bool] | None = None
+        #: covcore.files' table of resolved directories, when the short way is on.
+        self._known_dirs: dict[str, str] | None = None
         if debug is None and self.include_match is None:
             self._by_dir = {}
             self._known_dir_file = known_dir_file_function()
+            self._known_dirs = known_dirs()
             #: Names a tree holds as such (a file given as --source, say): a
             #: file with one of these names is decided by explain().
             matchers = [self.covcore_match, self.stdlib_match, self.third_match, self.source_in_third,
@@ -251,6 +254,13 @@ class Selector:
                         return None
                     return canonical
         canonical, reason = self.explain(filename)
+        if self._known_dirs is not None and filename[-3:] == ".py" and filename[:1] == "/":
+            # explain() resolved the file's directory: decide the directory
+            # now, so that the next file there takes the short way (and the
+            # compiled tracers' own, see fast_rules()).
+            real_dir = self._known_dirs.get(filename.rpartition("/")[0])
+            if real_dir is not None and real_dir not in self._by_dir:
+                self._by_dir[real_dir] = self._tree_reason(real_dir + "/\0") is None
         if self.debug is not None:
             if canonical:
                 self.debug(f"Tracing {filename!r}")
@@ -268,10 +278,9 @@ class Selector:
         way (debug output wants every reason; ``--include`` globs)."""
         if self._by_dir is None:
             return None
-        dirs = known_dirs()
-        if dirs is None:
+        if self._known_dirs is None:
             return None
-        return dirs, self._by_dir, self._file_entries | _NEVER_MEASURED, self.omit_match is not None
+        return self._known_dirs, self._by_dir, self._file_entries | _NEVER_MEASURED, self.omit_match is not None
 
     def explain(self, filename: str) -> tuple[str | None, str]:
         """``(canonical name or None, reason)`` for a code object's file name."""
@@ -369,36 +378,30 @@ class Selector:
                 entries = list(it)
         except OSError:
             return
-        files = []
-        dirs = []
+        files: dict[str, os.DirEntry[str]] = {}
+        dirs: dict[str, os.DirEntry[str]] = {}
         for entry in entries:
             try:
                 is_dir = entry.is_dir()
             except OSError:
                 is_dir = False
-            (dirs if is_dir else files).append(entry)
-        if not top and not any(entry.name == "__init__.py" for entry in files):
+            (dirs if is_dir else files)[entry.name] = entry
+        if not top and "__init__.py" not in files:
             return
         omit = self.omit_match
-        for entry in sorted(files, key=_entry_name):
-            name = entry.name
+        base = None if real is None else real if real.endswith("/") else real + "/"
+        for name in sorted(files):
             if name.endswith((".py", ".pyw")) and _valid_module_file(name):
-                if real is not None and not entry.is_symlink():
-                    canonical = real + name if real.endswith("/") else real + "/" + name
+                if base is not None and not files[name].is_symlink():
+                    canonical = base + name
                 else:
                     canonical = canonical_filename(os.path.join(path, name))
                 if omit is None or not omit.match(canonical):
                     found.append(canonical)
-        for entry in sorted(dirs, key=_entry_name):
-            name = entry.name
-            if name.startswith(".") or name == "__pycache__" or entry.is_symlink():
+        for name in sorted(dirs):
+            if name.startswith(".") or name == "__pycache__" or dirs[name].is_symlink():
                 continue
-            sub_real = None if real is None else (real + name if real.endswith("/") else real + "/" + name)
-            self._add_python_files(os.path.join(path, name), sub_real, False, found)
-
-
-def _entry_name(entry: os.DirEntry[str]) -> str:
-    return entry.name
+            self._add_python_files(os.path.join(path, name), None if base is None else base + name, False, found)
 
 
 #: Characters that keep a file from being an importable module (coverage.py's list).
