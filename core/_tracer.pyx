@@ -438,37 +438,45 @@ cdef int _table_lines(CodeState cs, object code, Py_ssize_t prefix_end) except -
     _bc_linetable_entry) directly: the lines of the entries that end after
     `prefix_end` (a byte offset).  The same lines as co_lines() gives,
     without a tuple per entry: 1 us per code object instead of 5, which
-    every measured code object pays on 3.12+."""
+    every measured code object pays on 3.12+.  The table is decoded once:
+    the lines go to a scratch array while their range is found."""
     cdef bytes table_obj = code.co_linetable
     cdef const unsigned char *t = table_obj
     cdef Py_ssize_t n = len(table_obj)
-    cdef Py_ssize_t k, entry_end
-    cdef long long line, entry_line
-    cdef int length, pass_, lo = 0, hi = -1
+    cdef Py_ssize_t k = 0, entry_end = 0, count = 0, i
+    cdef long long line = code.co_firstlineno, entry_line
+    cdef int length, lo = 0, hi = -1, at
     cdef bint found = False
-    for pass_ in range(2):
-        k = 0
-        entry_end = 0
-        line = code.co_firstlineno
+    cdef int *lines
+    if n == 0:
+        return 0
+    lines = <int *>PyMem_Malloc(n * sizeof(int))   # an entry is at least a byte
+    if lines == NULL:
+        raise MemoryError()
+    try:
         while k < n:
             k = _bc_linetable_entry(t, n, k, &line, &entry_line, &length)
             entry_end += 2 * length
             if entry_line == -1 or entry_end <= prefix_end:
                 continue
-            if pass_ == 0:
-                if not found:
-                    lo = hi = <int>entry_line
-                    found = True
-                elif entry_line < lo:
-                    lo = <int>entry_line
-                elif entry_line > hi:
-                    hi = <int>entry_line
-            elif cs.seen[entry_line - lo] == 2:
-                cs.seen[entry_line - lo] = 0
+            lines[count] = <int>entry_line
+            count += 1
+            if not found:
+                lo = hi = <int>entry_line
+                found = True
+            elif entry_line < lo:
+                lo = <int>entry_line
+            elif entry_line > hi:
+                hi = <int>entry_line
+        if not found or not _alloc_seen(cs, lo, hi):
+            return 0
+        for i in range(count):
+            at = lines[i] - lo
+            if cs.seen[at] == 2:
+                cs.seen[at] = 0
                 cs.left += 1
-        if pass_ == 0:
-            if not found or not _alloc_seen(cs, lo, hi):
-                return 0
+    finally:
+        PyMem_Free(lines)
     return 0
 
 
