@@ -6,6 +6,7 @@ stop_at_exit() leaves local events behind, with nothing left to call."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import pytest
@@ -48,6 +49,27 @@ def h(a):
 
 h(2)
 """
+
+
+@contextlib.contextmanager
+def other_tool(seen: list, tool: int):
+    """Another sys.monitoring tool, `tool`, with a global PY_START that
+    appends each starting code object's name to `seen`."""
+    mon = sys.monitoring
+    mon.use_tool_id(tool, "other")
+    try:
+        mon.register_callback(tool, mon.events.PY_START, lambda code, offset: seen.append(code.co_name))
+        mon.set_events(tool, mon.events.PY_START)
+        yield
+    finally:
+        mon.set_events(tool, 0)
+        mon.register_callback(tool, mon.events.PY_START, None)
+        mon.free_tool_id(tool)
+
+
+def free_tool() -> int:
+    """The highest free tool id (covcore takes the low ones)."""
+    return next(t for t in range(5, -1, -1) if sys.monitoring.get_tool(t) is None)
 
 
 def skip_setting(on: bool) -> bool:
@@ -113,18 +135,9 @@ def test_measured_lines_are_the_same_either_way(tmp_path, skip):
 def test_no_marking_while_another_tool_has_events(tmp_path):
     # Another sys.monitoring tool with a global PY_START: nothing is marked,
     # and that tool sees every code object start.
-    mon = sys.monitoring
-    tool = next(t for t in range(6) if mon.get_tool(t) is None)
-    seen = []
-    mon.use_tool_id(tool, "other")
-    try:
-        mon.register_callback(tool, mon.events.PY_START, lambda code, offset: seen.append(code.co_name))
-        mon.set_events(tool, mon.events.PY_START)
+    seen: list = []
+    with other_tool(seen, free_tool()):
         data, counts, _ = run(tmp_path)
-    finally:
-        mon.set_events(tool, 0)
-        mon.register_callback(tool, mon.events.PY_START, None)
-        mon.free_tool_id(tool)
     assert data == {}
     assert counts["skipped"] == 0
     assert sorted(set(seen) & {"<module>", "f", "<lambda>", "C", "m", "D", "deep"}) == [
@@ -137,19 +150,10 @@ def test_marked_code_is_instrumented_again_for_a_later_tool(tmp_path):
     # tool that starts later sees their PY_START (here f's and the lambda's).
     data, counts, ns = run(tmp_path)
     assert counts["skipped"] == NESTED
-    mon = sys.monitoring
-    tool = next(t for t in range(6) if mon.get_tool(t) is None)
-    seen = []
-    mon.use_tool_id(tool, "later")
-    try:
-        mon.register_callback(tool, mon.events.PY_START, lambda code, offset: seen.append(code.co_name))
-        mon.set_events(tool, mon.events.PY_START)
+    seen: list = []
+    with other_tool(seen, free_tool()):
         assert ns["f"](5) == 12
-    finally:
-        mon.set_events(tool, 0)
-        mon.register_callback(tool, mon.events.PY_START, None)
-        mon.free_tool_id(tool)
-    assert seen == ["f", "<lambda>"]
+    assert [name for name in seen if name in ("f", "<lambda>", "<module>", "C")] == ["f", "<lambda>"]
 
 
 def test_marked_code_is_traced_by_settrace(tmp_path):
@@ -201,22 +205,29 @@ def test_no_marking_while_settrace_is_on(tmp_path):
     assert calls == ["<module>", "C", "D", "f", "<lambda>", "m", "deep"]
 
 
-def test_stop_at_exit_leaves_local_events_but_calls_nothing(tmp_path):
+def run_f_then(tmp_path, stop: str):
+    """Measure f(1) of a small file, then stop the tracer with its method
+    `stop`; return (f, data, covcore's tool id, the file name)."""
     path = str(tmp_path / "m.py")
     ns: dict = {}
     exec(compile("def f(a):\n    if a:\n        return 1\n    return 2\n", path, "exec"), ns)
     f = ns["f"]
     data: dict = {}
     tracer = tracer_class("sysmon")(data, lambda name: name if name == path else None, {}, branch=False)
-    mon = sys.monitoring
     tracer.start()
-    tool = next(t for t in range(6) if mon.get_tool(t) == "covcore")
+    tool = next(t for t in range(6) if sys.monitoring.get_tool(t) == "covcore")
     try:
         assert f(1) == 1
     finally:
-        tracer.stop_at_exit()
+        getattr(tracer, stop)()
+    assert data == {path: {2, 3}}
+    return f, data, tool, path, tracer
+
+
+def test_stop_at_exit_leaves_local_events_but_calls_nothing(tmp_path):
+    f, data, tool, path, tracer = run_f_then(tmp_path, "stop_at_exit")
+    mon = sys.monitoring
     try:
-        assert data == {path: {2, 3}}
         # Line 4 never ran: f still has its local events, and the tool id
         # stays taken so that no other tool can be handed them.
         assert mon.get_tool(tool) == "covcore"
@@ -232,20 +243,8 @@ def test_stop_at_exit_leaves_local_events_but_calls_nothing(tmp_path):
 
 
 def test_stop_frees_the_tool_id_and_local_events(tmp_path):
-    path = str(tmp_path / "m.py")
-    ns: dict = {}
-    exec(compile("def f(a):\n    if a:\n        return 1\n    return 2\n", path, "exec"), ns)
-    f = ns["f"]
-    data: dict = {}
-    tracer = tracer_class("sysmon")(data, lambda name: name if name == path else None, {}, branch=False)
+    f, data, tool, path, tracer = run_f_then(tmp_path, "stop")
     mon = sys.monitoring
-    tracer.start()
-    tool = next(t for t in range(6) if mon.get_tool(t) == "covcore")
-    try:
-        assert f(1) == 1
-    finally:
-        tracer.stop()
-    assert data == {path: {2, 3}}
     assert mon.get_tool(tool) is None
     mon.use_tool_id(tool, "probe")
     try:
@@ -297,27 +296,18 @@ def test_code_made_for_a_measured_file_is_measured(tmp_path):
 
 def test_no_marking_at_creation_while_another_tool_has_events(tmp_path):
     other = str(tmp_path / "other_mod.py")
-    mon = sys.monitoring
     data: dict = {}
     tracer = tracer_class("sysmon")(data, lambda f: None, {}, branch=False)
-    tool = 5 if mon.get_tool(5) is None else 4
+    tool = free_tool()      # chosen before start(): no code of ours runs measured after
     tracer.start()
-    seen = []
+    seen: list = []
     try:
         exec(compile(MODULE, other, "exec"), {"__name__": "other_mod"})   # decides the file, marks
-        mon.use_tool_id(tool, "other")
-        try:
-            mon.register_callback(tool, mon.events.PY_START, lambda code, offset: seen.append(code.co_name))
-            mon.set_events(tool, mon.events.PY_START)
-            ns: dict = {"__name__": "other_mod"}
-            exec(compile(MODULE, other, "exec"), ns)
+        with other_tool(seen, tool):
+            exec(compile(MODULE, other, "exec"), {"__name__": "other_mod"})
             # Made after an unmeasured PY_START that saw the other tool.
             seen.clear()
             exec(compile(MODULE, other, "exec"), {"__name__": "other_mod"})
-        finally:
-            mon.set_events(tool, 0)
-            mon.register_callback(tool, mon.events.PY_START, None)
-            mon.free_tool_id(tool)
         counts = tracer.event_counts()
     finally:
         tracer.stop()
