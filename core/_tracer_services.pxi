@@ -220,7 +220,8 @@ def real_file_in_known_dir(dict real_dirs, str path):
     is the directory's real path joined with that name, exactly what
     ``_posix_realpath`` returns.  None means "ask ``_posix_realpath``".
     Deciding which files to measure asks this for every file any code runs
-    from: ~2 K instructions against 8 K in Python (3.12).
+    from: ~3 K instructions (an lstat and two new strings) against 8 K in
+    Python (3.12).
     """
     return _real_file_in_known_dir(real_dirs, path)
 

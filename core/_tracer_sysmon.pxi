@@ -333,17 +333,8 @@ cdef class SysMonTracer(_TracerBase):
         return self._disable
 
     cdef bint _decided_unmeasured(self, object filename) except -1:
-        """Is `filename` known to be unmeasured, from should_trace's cache or
-        its short way (which then fills the cache), without calling it?"""
-        decided = (<dict>self.should_trace_cache).get(filename, _MISSING)
-        if decided is _MISSING:
-            if not self.has_fast or type(filename) is not str:
-                return False
-            decided = self._fast_decide(<str>filename)
-            if decided is _MISSING:
-                return False
-            (<dict>self.should_trace_cache)[filename] = decided
-        return decided is None
+        """Is `filename` known to be unmeasured, without calling should_trace?"""
+        return self._known_decision(filename) is None
 
     cdef object _line(self, object code, int line):
         """LINE (line mode; local, measured code only): record, then DISABLE.

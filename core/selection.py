@@ -248,8 +248,7 @@ class Selector:
                 if canonical not in self._file_entries and canonical not in _NEVER_MEASURED:
                     measured = self._by_dir.get(real_dir)
                     if measured is None:
-                        # A name no file has: only the directory decides.
-                        measured = self._by_dir[real_dir] = self._tree_reason(real_dir + "/\0") is None
+                        measured = self._decide_dir(real_dir)
                     if not measured or (self.omit_match is not None and self.omit_match.match(canonical)):
                         return None
                     return canonical
@@ -260,13 +259,21 @@ class Selector:
             # compiled tracers' own, see fast_rules()).
             real_dir = self._known_dirs.get(filename.rpartition("/")[0])
             if real_dir is not None and real_dir not in self._by_dir:
-                self._by_dir[real_dir] = self._tree_reason(real_dir + "/\0") is None
+                self._decide_dir(real_dir)
         if self.debug is not None:
             if canonical:
                 self.debug(f"Tracing {filename!r}")
             else:
                 self.debug(f"Not tracing {filename!r}: {reason}")
         return canonical
+
+    def _decide_dir(self, real_dir: str) -> bool:
+        """Are the files of real directory `real_dir` measured, as far as the
+        trees decide?  Noted in ``_by_dir`` for should_trace's short way."""
+        assert self._by_dir is not None
+        # A name no file has: only the directory decides.
+        measured = self._by_dir[real_dir] = self._tree_reason(real_dir + "/\0") is None
+        return measured
 
     def fast_rules(self) -> tuple[dict[str, str], dict[str, bool], frozenset[str], bool] | None:
         """What a compiled tracer needs to take :meth:`should_trace`'s short
@@ -276,9 +283,7 @@ class Selector:
         are set)``.  The dicts are this selector's own, filled as
         should_trace decides new directories.  None when there is no short
         way (debug output wants every reason; ``--include`` globs)."""
-        if self._by_dir is None:
-            return None
-        if self._known_dirs is None:
+        if self._known_dirs is None or self._by_dir is None:
             return None
         return self._known_dirs, self._by_dir, self._file_entries | _NEVER_MEASURED, self.omit_match is not None
 

@@ -207,7 +207,7 @@ def test_no_marking_while_settrace_is_on(tmp_path):
 
 def run_f_then(tmp_path, stop: str):
     """Measure f(1) of a small file, then stop the tracer with its method
-    `stop`; return (f, data, covcore's tool id, the file name)."""
+    `stop`; return (f, data, covcore's tool id, the file name, the tracer)."""
     path = str(tmp_path / "m.py")
     ns: dict = {}
     exec(compile("def f(a):\n    if a:\n        return 1\n    return 2\n", path, "exec"), ns)
