@@ -2,7 +2,8 @@
 
 A :class:`CoverageData` holds, per measured file and per context, the set of
 executed lines (statement coverage) or of executed arcs (branch coverage).
-It reads and writes covcore's SQLite data file.
+It writes covcore's SQLite data file; :mod:`covcore.dataread` reads it
+(imported when a file is read: a measured process only writes).
 
 The data file (schema version :data:`SCHEMA_VERSION`)::
 
@@ -23,23 +24,15 @@ half-written one.  Parallel-mode data files are named
 
 from __future__ import annotations
 
-import datetime
 import os
 import sys
+import time
 from array import array
 
-from covcore.datafiles import (
-    TEMP_MARK,
-    check_contents,
-    check_data_file,
-    dead_temp_files,
-    hostname,
-    unusable,
-    write_failure,
-)
+from covcore.datafiles import TEMP_MARK, dead_temp_files, hostname, write_failure
 from covcore.errors import DataError
-from covcore.numbits import numbits_packer, numbits_to_nums
-from covcore.sqlitedb import SqliteDb, sqlite3
+from covcore.numbits import numbits_packer
+from covcore.sqlitedb import SqliteDb
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
@@ -127,14 +120,6 @@ def _pack_arcs(arcs: Iterable[TArc]) -> bytes:
     return flat.tobytes()
 
 
-def _unpack_arcs(blob: bytes) -> set[TArc]:
-    flat = array("i")
-    flat.frombytes(blob)
-    if sys.byteorder == "big":
-        flat.byteswap()
-    return set(zip(flat[0::2], flat[1::2]))
-
-
 def _to_db(text: str) -> str | bytes:
     """A path or context as stored: the str, or (for a name that isn't valid
     Unicode, like a non-UTF-8 file name decoded with surrogateescape) its
@@ -144,11 +129,6 @@ def _to_db(text: str) -> str | bytes:
     except UnicodeEncodeError:
         return text.encode("utf-8", "surrogateescape")
     return text
-
-
-def _from_db(value: str | bytes) -> str:
-    """The inverse of :func:`_to_db`."""
-    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
 
 
 class CoverageData:
@@ -185,7 +165,7 @@ class CoverageData:
         self._has_lines = False
         self._has_arcs = False
         self.meta: dict[str, str] = {}
-        #: For data read from a file: a digest of what it measured (see read_data_file).
+        #: For data read from a file: a digest of what it measured (see covcore.dataread.read_data_file).
         self.content_digest: str | None = None
 
     def __repr__(self) -> str:
@@ -405,6 +385,8 @@ class CoverageData:
         filename = self.data_filename()
         if not os.path.lexists(filename):
             return
+        from covcore.dataread import read_data_file
+
         loaded = read_data_file(filename)
         self._lines, self._arcs, self._tracers = loaded._lines, loaded._arcs, loaded._tracers
         self._has_lines, self._has_arcs, self.meta = loaded._has_lines, loaded._has_arcs, loaded.meta
@@ -461,7 +443,7 @@ class CoverageData:
         meta.update(
             has_arcs="1" if self._has_arcs else "0",
             covcore_version=__version__,
-            when=datetime.datetime.now().isoformat(timespec="seconds"),
+            when=time.strftime("%Y-%m-%dT%H:%M:%S"),  # datetime's isoformat(timespec="seconds")
         )
         db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", ((k, _to_db(v)) for k, v in meta.items()))
         files = sorted(self.measured_files())
@@ -493,124 +475,3 @@ class CoverageData:
             ((file_ids[f], t) for f, t in self._tracers.items() if t and f in file_ids),
         )
         db.execute("COMMIT")
-
-
-class RawData:
-    """One data file's contents as stored (packed), for fast merging.
-
-    :ivar has_arcs: arc data (True) or line data.
-    :ivar meta: the ``meta`` table.
-    :ivar lines: ``[(path, context, numbits), ...]``.
-    :ivar arcs: ``[(path, context, packed pairs), ...]``.
-    :ivar paths: every measured file, including those with nothing executed.
-    :ivar tracers: ``{path: file tracer}``.
-    :ivar digest: a digest of what was measured (not when or by whom), so that
-        combine counts identical inputs once.
-    """
-
-    def __init__(self) -> None:
-        self.has_arcs = False
-        self.meta: dict[str, str] = {}
-        self.lines: list[tuple[str, str, bytes]] = []
-        self.arcs: list[tuple[str, str, bytes]] = []
-        self.paths: list[str] = []
-        self.tracers: dict[str, str] = {}
-        self.digest = ""
-
-
-def read_raw_data_file(filename: str) -> RawData:
-    """Read one data file without unpacking it.
-
-    Every problem becomes a :class:`DataError` whose message is ``Couldn't use
-    data file '<path>': <problem>``: the file is missing, empty, truncated, not
-    a database, not covcore's (e.g. a coverage.py data file), of another
-    schema version, corrupt, or holds values of the wrong type or out of range.
-
-    :param filename: the data file's path.
-    :returns: the file's contents, packed.
-    :raises DataError: naming the file and the problem, as above.
-    """
-    check_data_file(filename)
-    uri = "file:" + filename.replace("%", "%25").replace("?", "%3f").replace("#", "%23") + "?mode=ro"
-    try:
-        con = sqlite3.connect(uri, uri=True)
-    except sqlite3.Error as exc:
-        raise unusable(filename, str(exc)) from None
-    raw = RawData()
-    try:
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "covcore_schema" not in tables:
-            if "coverage_schema" in tables:
-                raise unusable(
-                    filename,
-                    "it is a coverage.py data file, not covcore's; measure with covcore, or report it with coverage.py",
-                )
-            raise unusable(filename, "it doesn't seem to be a covcore data file (it has no covcore_schema table)")
-        rows = con.execute("SELECT version FROM covcore_schema").fetchall()
-        version = rows[0][0] if rows else None
-        if version != SCHEMA_VERSION:
-            if isinstance(version, int) and version > SCHEMA_VERSION:
-                hint = "it was written by a newer covcore: report it with that version"
-            elif isinstance(version, int):
-                hint = "it was written by an older covcore: measure again"
-            else:
-                hint = "the file is damaged"
-            raise unusable(
-                filename,
-                f"it has schema version {version!r}, but this covcore reads version {SCHEMA_VERSION}; {hint}",
-            )
-        raw.meta = {k: _from_db(v) for k, v in con.execute("SELECT key, value FROM meta")}
-        raw.has_arcs = raw.meta.get("has_arcs") == "1"
-        paths = {i: _from_db(p) for i, p in con.execute("SELECT id, path FROM file")}
-        contexts = {i: _from_db(c) for i, c in con.execute("SELECT id, context FROM context")}
-        raw.lines = con.execute("SELECT file_id, context_id, numbits FROM line_bits").fetchall()
-        raw.arcs = con.execute("SELECT file_id, context_id, pairs FROM arc_pairs").fetchall()
-        tracers = con.execute("SELECT file_id, tracer FROM tracer").fetchall()
-    except sqlite3.Error as exc:
-        raise unusable(filename, str(exc)) from None
-    except UnicodeDecodeError as exc:  # a damaged schema or TEXT value
-        raise unusable(filename, f"it holds text that isn't UTF-8 ({exc.reason} at byte {exc.start})") from None
-    finally:
-        con.close()
-    problem = check_contents(raw, paths, contexts, tracers)
-    if problem:
-        raise unusable(filename, problem)
-    raw.paths = sorted(paths.values())
-    raw.lines = [(paths[f], contexts[c], b) for f, c, b in raw.lines]
-    raw.arcs = [(paths[f], contexts[c], b) for f, c, b in raw.arcs]
-    raw.tracers = {paths[fid]: t for fid, t in tracers}
-    import hashlib
-
-    digest = hashlib.sha256(b"arcs" if raw.has_arcs else b"lines")
-    for path, ctx, blob in sorted(raw.lines + raw.arcs):
-        digest.update(f"{path}\0{ctx}\0{len(blob)}\0".encode("utf-8", "surrogateescape"))
-        digest.update(blob)
-    for path in raw.paths:
-        digest.update(path.encode("utf-8", "surrogateescape") + b"\1")
-    for path, tracer in sorted(raw.tracers.items()):  # a file tracer is part of what was measured
-        digest.update(f"{path}\0{tracer}\2".encode("utf-8", "surrogateescape"))
-    raw.digest = digest.hexdigest()
-    return raw
-
-def read_data_file(filename: str) -> CoverageData:
-    """Read one data file into a new :class:`CoverageData`.
-
-    :raises DataError: naming the file: not a database, not covcore's (e.g. a
-        coverage.py data file), another schema version, or corrupt.
-    """
-    raw = read_raw_data_file(filename)
-    data = CoverageData(basename=filename, no_disk=True)
-    data._filename = filename
-    data.meta = raw.meta
-    data.content_digest = raw.digest
-    for path, ctx, numbits in raw.lines:
-        data._lines.setdefault(path, {})[ctx] = set(numbits_to_nums(numbits))
-    for path, ctx, pairs in raw.arcs:
-        data._arcs.setdefault(path, {})[ctx] = _unpack_arcs(pairs)
-    data._tracers = raw.tracers
-    data._has_arcs = raw.has_arcs
-    data._has_lines = not raw.has_arcs and bool(raw.paths)
-    # Files measured with nothing executed.
-    for path in raw.paths:
-        (data._arcs if raw.has_arcs else data._lines).setdefault(path, {})
-    return data

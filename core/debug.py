@@ -88,7 +88,7 @@ def process_info() -> str:
         f"argv={sys.argv!r}, cwd={os.getcwd()!r}"
     )
 
-from covcore.data import read_data_file
+from covcore.dataread import read_data_file
 
 
 def _table(title: str, rows: list[tuple[str, Any]]) -> str:

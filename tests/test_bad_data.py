@@ -18,7 +18,8 @@ import pytest
 
 from cmdhelpers import covcore, coveragepy, write
 from covcore.combine import combine_parallel_data
-from covcore.data import CoverageData, read_data_file
+from covcore.data import CoverageData
+from covcore.dataread import read_data_file
 from covcore.errors import DataError
 
 PROG = """\

@@ -7,7 +7,8 @@ import os
 import pytest
 
 from covcore.combine import combinable_files, combine_parallel_data
-from covcore.data import CoverageData, read_data_file
+from covcore.data import CoverageData
+from covcore.dataread import read_data_file
 from covcore.errors import DataError, NoDataError
 from covcore.paths import InstalledCopyRule, PathAliases, make_remapper
 

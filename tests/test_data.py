@@ -5,7 +5,8 @@ import sqlite3
 
 import pytest
 
-from covcore.data import SCHEMA_VERSION, CoverageData, filename_suffix, read_data_file
+from covcore.data import SCHEMA_VERSION, CoverageData, filename_suffix
+from covcore.dataread import read_data_file
 from covcore.errors import DataError
 
 

@@ -27,7 +27,7 @@ COVCORE = [sys.executable, "-m", "covcore"]
 
 def _lines(data_file, name):
     """The executed lines of the measured file called `name` in a data file."""
-    from covcore.data import read_data_file
+    from covcore.dataread import read_data_file
 
     data = read_data_file(str(data_file))
     found = {os.path.basename(f): f for f in data.measured_files()}
@@ -113,7 +113,7 @@ def _kill_while_saving(cwd, args, delay):
 
 
 def test_sigkill_while_saving_leaves_old_or_new_data(tmp_path):
-    from covcore.data import read_data_file
+    from covcore.dataread import read_data_file
 
     for i in range(N_MODULES):
         write(tmp_path / "mods" / f"m{i}.py", "a = 1\nb = 2\nc = 3\n")

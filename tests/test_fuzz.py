@@ -23,7 +23,8 @@ from hypothesis import strategies as st  # noqa: E402
 
 from covcore.combine import combine_parallel_data  # noqa: E402
 from covcore.config import OPTIONS, CovcoreConfig, read_config  # noqa: E402
-from covcore.data import CoverageData, read_data_file  # noqa: E402
+from covcore.data import CoverageData  # noqa: E402
+from covcore.dataread import read_data_file  # noqa: E402
 from covcore.errors import ConfigError, DataError  # noqa: E402
 from covcore.numbits import (  # noqa: E402
     num_in_numbits,

@@ -113,7 +113,7 @@ def test_arc_packers_agree(pack):
     import random
     import struct
 
-    from covcore.data import _unpack_arcs
+    from covcore.dataread import _unpack_arcs
 
     rng = random.Random(11)
     low, high = -2**31, 2**31 - 1

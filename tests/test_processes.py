@@ -318,7 +318,8 @@ def test_concurrency_library_missing(tmp_path):
 
 
 def test_relative_files_and_installed_copy_switch(tmp_path):
-    from covcore.data import CoverageData, read_data_file
+    from covcore.data import CoverageData
+    from covcore.dataread import read_data_file
 
     write(tmp_path / "pkg" / "__init__.py", "")
     write(tmp_path / "pkg" / "m.py", "a = 1\n")

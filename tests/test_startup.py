@@ -22,6 +22,8 @@ NOT_IMPORTED = [
     "argparse",
     "ast",
     "configparser",
+    "datetime",
+    "covcore.dataread",
     "covcore.parser",
     "covcore.pytracer",
     "covcore.types",
