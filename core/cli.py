@@ -2,7 +2,9 @@
 erase, debug, help.
 
 Exit codes: 0 ok, 1 error (one line, no traceback), 2 fail-under.  The
-measured program's own exit code becomes ``covcore run``'s.
+measured program's own exit code becomes ``covcore run``'s.  This module
+parses the command line and runs ``covcore run``; the other commands are in
+:mod:`covcore.clicommands`, imported only for them.
 """
 
 from __future__ import annotations
@@ -135,143 +137,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     return status
 
 
-def _check_fail_under(cov: Any, total: float, args: argparse.Namespace) -> int:
-    """The fail-under checks after a report: the total against ``--fail-under``
-    (or ``[report] fail_under``) and each file against ``[report]
-    fail_under_files``.  Prints one line per failure; 2 if any, else 0."""
-    precision = getattr(args, "precision", None)
-    if precision is not None:
-        cov.config.precision = precision
-    from covcore.plugins import configure
-
-    pm = configure(cov.config)
-    messages = pm.hook.covcore_check_thresholds(cov=cov, total=total, fail_under=args.fail_under) or []
-    for message in messages:
-        print(message)
-    return int(pm.hook.covcore_exit_code(session=None, test_status=EXIT_OK, failures=messages))
-
-
-def _report_args(args: argparse.Namespace) -> dict[str, Any]:
-    return dict(morfs=args.modules or None, ignore_errors=args.ignore_errors, omit=args.omit, include=args.include)
-
-
-def _reporting_coverage(args: argparse.Namespace, messages: bool | None = None) -> Any:
-    """A Coverage with the data loaded, for a reporting command.
-
-    As coverage.py 7.17 does, parallel data files lying beside the data file
-    are combined into it first (and removed, unless ``--keep-combined``).
-    """
-    cov = _coverage(args, messages=not getattr(args, "quiet", False) if messages is None else messages)
-    # Plugins and e.g. Django settings may import from the current directory, as coverage.py allows.
-    if "" not in sys.path:
-        sys.path.insert(0, "")
-    cov.load()
-    if cov.combine(strict=False, keep=bool(getattr(args, "keep_combined", False))):
-        cov.save()
-    return cov
-
-
-def cmd_html(args: argparse.Namespace) -> int:
-    cov = _reporting_coverage(args)
-    total = cov.html_report(directory=args.directory, precision=args.precision, skip_covered=args.skip_covered,
-                            skip_empty=args.skip_empty, show_contexts=args.show_contexts, title=args.title,
-                            contexts=args.contexts, **_report_args(args))
-    return _check_fail_under(cov, total, args)
-
-
-def cmd_xml(args: argparse.Namespace) -> int:
-    cov = _reporting_coverage(args)
-    total = cov.xml_report(outfile=args.outfile, skip_empty=args.skip_empty, **_report_args(args))
-    return _check_fail_under(cov, total, args)
-
-
-def cmd_json(args: argparse.Namespace) -> int:
-    cov = _reporting_coverage(args)
-    total = cov.json_report(outfile=args.outfile, pretty_print=args.pretty_print, show_contexts=args.show_contexts,
-                            contexts=args.contexts, **_report_args(args))
-    return _check_fail_under(cov, total, args)
-
-
-def cmd_lcov(args: argparse.Namespace) -> int:
-    cov = _reporting_coverage(args)
-    total = cov.lcov_report(outfile=args.outfile, **_report_args(args))
-    return _check_fail_under(cov, total, args)
-
-
-def cmd_annotate(args: argparse.Namespace) -> int:
-    cov = _reporting_coverage(args)
-    cov.annotate(directory=args.directory, **_report_args(args))
-    return EXIT_OK
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    cov = _reporting_coverage(args, messages=True)
-    total = cov.report(
-        morfs=args.modules or None,
-        show_missing=args.show_missing,
-        ignore_errors=args.ignore_errors,
-        omit=args.omit,
-        include=args.include,
-        skip_covered=args.skip_covered,
-        skip_empty=args.skip_empty,
-        precision=args.precision,
-        sort=args.sort,
-        output_format=args.format,
-        contexts=args.contexts,
-    )
-    return _check_fail_under(cov, total, args)
-
-
-def cmd_combine(args: argparse.Namespace) -> int:
-    cov = _coverage(args, messages=not args.quiet)
-    if args.append:
-        cov.load()
-    cov.combine(data_paths=args.paths or None, strict=True, keep=args.keep)
-    cov.save()
-    return EXIT_OK
-
-
-def cmd_erase(args: argparse.Namespace) -> int:
-    cov = _coverage(args)
-    cov.erase()
-    return EXIT_OK
-
-
-def cmd_debug(args: argparse.Namespace) -> int:
-    from covcore import debug
-
-    cov = _coverage(args)
-    print(debug.describe(args.topic, cov))
-    return EXIT_OK
-
-
-def _plugin_report_command(argv: list[str]) -> int | None:
-    """``covcore NAME [-o OUTPUT] [--fail-under=MIN] [-q]`` for a reporter
-    a plugin registered (:func:`covcore.hookspecs.covcore_register_reporters`);
-    None when ``argv`` names no such reporter."""
-    if not argv or argv[0] in COMMANDS or argv[0].startswith("-"):
-        return None
-    from covcore.reporting.registry import default_registry
-
-    registry = default_registry()
-    if argv[0] not in registry:
-        return None
-    spec = registry.get(argv[0])
-    from covcore.cliparser import _add_common, _Parser, _percent
-
-    parser = _Parser(prog=f"covcore {spec.name}", description=f"{spec.description or spec.report_type} (a plugin's reporter)")
-    where = "directory" if spec.output == "directory" else "file ('-' for stdout)"
-    parser.add_argument("-o", dest="outfile", metavar="OUTPUT", help=f"Write the report to this {where}.")
-    parser.add_argument("--fail-under", metavar="MIN", type=_percent, help="Exit with a status of 2 if the total coverage is less than MIN.")
-    parser.add_argument("-q", "--quiet", action="store_true", help="Don't print messages about what is happening.")
-    parser.add_argument("--keep-combined", action="store_true", help="Keep parallel data files that reporting combines first.")
-    _add_common(parser)
-    args = parser.parse_args(argv[1:])
-    cov = _reporting_coverage(args)
-    total = cov.run_report(spec.name, args.outfile)
-    return _check_fail_under(cov, total or 0.0, args)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``covcore`` command; returns the exit code (0, 1 or 2)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -290,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             args = parse_run_args(argv[1:])
         if args is None:
+            from covcore.clicommands import _plugin_report_command
+
             plugin_status = _plugin_report_command(argv)
             if plugin_status is not None:
                 return plugin_status
@@ -323,12 +190,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 raise UsageError(f"Don't know topic {args.topic!r}")
             return EXIT_OK
-        handler = {
-            "run": cmd_run, "report": cmd_report, "html": cmd_html, "xml": cmd_xml, "json": cmd_json,
-            "lcov": cmd_lcov, "annotate": cmd_annotate, "combine": cmd_combine, "erase": cmd_erase,
-            "debug": cmd_debug,
-        }[args.command]
-        return handler(args)
+        if args.command == "run":
+            return cmd_run(args)
+        from covcore import clicommands  # the other commands: not in every measured process
+
+        return getattr(clicommands, f"cmd_{args.command}")(args)
     except CovcoreError as exc:
         sys.stdout.flush()
         print(f"covcore: {one_line(str(exc))}", file=sys.stderr)

@@ -23,6 +23,7 @@ NOT_IMPORTED = [
     "ast",
     "configparser",
     "datetime",
+    "covcore.clicommands",
     "covcore.dataread",
     "covcore.parser",
     "covcore.pytracer",
