@@ -71,7 +71,7 @@ def test_packers_agree(pack):
         expected = bytearray(expected)
         for num in nums:
             expected[num // 8] |= 1 << (num % 8)
-        for given in (nums, set(nums), iter(nums)):
+        for given in (nums, set(nums), frozenset(nums), iter(nums)):
             got = pack(given)
             assert type(got) is bytes
             assert got == bytes(expected), nums
