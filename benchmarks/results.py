@@ -30,7 +30,7 @@ def metric_label() -> str:
 @dataclass
 class Workload:
     name: str
-    kind: str  # "cpu", "suite" or "import"
+    kind: str  # "cpu", "suite", "import" or "startup"
     title: str
     argv: list  # what follows "python": a script and its arguments, or ["-m", "pytest", ...]
     cwd: Path

@@ -81,6 +81,10 @@ def make_workloads(names: list, mode: str, pipdir: Optional[Path], scratch: Path
             % PIP_FOR_IMPORTS,
             [str(WORKLOADS / "import_package.py"), str(pipdir), "pip._internal"], scratch,
             str(pipdir / "pip" / "_internal"), str(pipdir / "pip" / "_internal")),
+        "startup": lambda: Workload(
+            "startup", "startup", "a program that does almost nothing: the tool's fixed cost "
+            "per process (import, configuration, start, saving, exit)",
+            [str(WORKLOADS / "startup.py")], scratch, cpu_src, cpu_src),
         "import-stdlib": lambda: Workload(
             "import-stdlib", "import", "import ~260 stdlib modules (measured with --pylib)",
             [str(WORKLOADS / "import_stdlib.py")], scratch, None, None),
@@ -100,8 +104,9 @@ def make_workloads(names: list, mode: str, pipdir: Optional[Path], scratch: Path
 
 
 ALL_WORKLOADS = ["dispatch", "nbody", "generators", "text", "import-pip", "import-stdlib",
-                 "more-itertools", "toolz"]
-DEFAULT_WORKLOADS = ["dispatch", "nbody", "generators", "text", "import-pip", "more-itertools"]
+                 "more-itertools", "toolz", "startup"]
+DEFAULT_WORKLOADS = ["dispatch", "nbody", "generators", "text", "import-pip", "more-itertools",
+                     "startup"]
 
 
 def make_configs(version: tuple, backends: list) -> list:
