@@ -23,9 +23,7 @@ table).
 
 from __future__ import annotations
 
-import copy
 import os
-import warnings
 from collections.abc import Callable, Iterable, Mapping
 
 from . import _configfiles
@@ -315,7 +313,7 @@ class CovcoreConfig:
         self.plugin_options: dict[str, dict[str, Any]] = {}
         self.covcore_config = False
         for option in OPTIONS:
-            setattr(self, option.attr, copy.deepcopy(option.default))
+            setattr(self, option.attr, _fresh(option.default))
 
     def __repr__(self) -> str:
         return f"<CovcoreConfig from {self.config_file!r}>"
@@ -562,7 +560,21 @@ _SEARCH: tuple[tuple[str, tuple[str | None, ...]], ...] = (
 )
 
 
+def _fresh(default: Any) -> Any:
+    """A copy of an option's default that a configuration may change in
+    place: its lists, and dicts of lists (``[paths]``), are new; strings,
+    numbers, booleans and None are immutable (``copy.deepcopy`` without
+    importing :mod:`copy`)."""
+    if isinstance(default, list):
+        return list(default)
+    if isinstance(default, dict):
+        return {key: _fresh(value) for key, value in default.items()}
+    return default
+
+
 def _default_warn(message: str, slug: str) -> None:
+    import warnings  # only when there is a warning to give
+
     warnings.warn(message, CovcoreWarning, stacklevel=2)
 
 

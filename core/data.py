@@ -27,7 +27,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from array import array
 
 from covcore.datafiles import TEMP_MARK, dead_temp_files, hostname, write_failure
 from covcore.errors import DataError
@@ -111,6 +110,8 @@ def arcs_packer() -> Callable[[Iterable[TArc]], bytes]:
 
 def _pack_arcs(arcs: Iterable[TArc]) -> bytes:
     """The arcs sorted, as 32-bit signed little-endian (from, to) ints."""
+    from array import array  # the pure-Python install only: the C packer is used otherwise
+
     flat = array("i")
     for a, b in sorted(arcs):
         flat.append(a)

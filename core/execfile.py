@@ -7,11 +7,13 @@ prints it as Python would, without covcore's frames).
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import os
 import sys
-import types
+
+# The import system's own SourceFileLoader (importlib.machinery re-exports
+# it): plain python sets a script's __loader__ to one.  Importing importlib
+# (and the warnings module it imports) would cost every `covcore run`.
+from _frozen_importlib_external import SourceFileLoader
 
 from covcore.errors import NoSource
 from covcore.pysource import read_source
@@ -19,11 +21,13 @@ from covcore.pysource import read_source
 try:
     from covcore._tracer import compile_program as _compile_program
 except ImportError:  # no compiled extension: the builtin does the same
-    def _compile_program(source: str, filename: str) -> types.CodeType:
+    def _compile_program(source: str, filename: str) -> CodeType:
         return compile(source, filename, "exec", dont_inherit=True)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+    from types import CodeType
     from typing import Any
 
 
@@ -38,8 +42,8 @@ class ProgramRunner:
     def __init__(self, args: list[str], as_module: bool = False) -> None:
         self.args = list(args)
         self.as_module = as_module
-        self.spec: importlib.machinery.ModuleSpec | None = None
-        self.code: types.CodeType | None = None
+        self.spec: ModuleSpec | None = None
+        self.code: CodeType | None = None
         self.path0 = ""
 
     def prepare(self) -> None:
@@ -82,7 +86,9 @@ class ProgramRunner:
             self.filename = filename
             self._set_path0()
 
-    def _find_module(self, name: str) -> importlib.machinery.ModuleSpec:
+    def _find_module(self, name: str) -> ModuleSpec:
+        import importlib.util  # -m only
+
         try:
             spec = importlib.util.find_spec(name)
         except (ImportError, ValueError, AttributeError) as exc:
@@ -104,7 +110,7 @@ class ProgramRunner:
     def run(self) -> None:
         """Run the prepared program in a fresh ``__main__`` module."""
         assert self.code is not None
-        main = types.ModuleType("__main__")
+        main = type(sys)("__main__")
         main.__dict__["__builtins__"] = sys.modules["builtins"]
         if self.spec is not None:
             main.__file__ = self.spec.origin  # type: ignore[assignment]
@@ -116,7 +122,7 @@ class ProgramRunner:
             main.__file__ = self.filename
             main.__spec__ = None
             main.__package__ = None
-            main.__loader__ = importlib.machinery.SourceFileLoader("__main__", self.filename)
+            main.__loader__ = SourceFileLoader("__main__", self.filename)
             main.__cached__ = None  # type: ignore[attr-defined]
         sys.modules["__main__"] = main
         sys.argv = self.args

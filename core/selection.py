@@ -8,7 +8,6 @@ cache the answer).  :meth:`Selector.explain` gives the reason too, which
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import site
 import sys
@@ -135,6 +134,8 @@ def _third_party_dirs() -> set[str]:
 def _package_locations(pkg: str) -> list[str] | None:
     """Directories (or the file) of an importable package/module, without running it if possible."""
     try:
+        import importlib.util  # only for a --source that names a package
+
         spec = importlib.util.find_spec(pkg)
     except (ImportError, ValueError, AttributeError):
         return None

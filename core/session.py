@@ -9,7 +9,10 @@ from __future__ import annotations
 import atexit
 import os
 import sys
-import weakref
+
+# The WeakSet that weakref re-exports, from the module threading imports
+# anyway: weakref itself would be one more module in every measured process.
+from _weakrefset import WeakSet
 
 from covcore import backend as _backend
 from covcore.collector import Collector
@@ -518,7 +521,7 @@ class Coverage(ReportMethods):
 
 _CONCURRENCY = ("thread", "multiprocessing", "greenlet", "eventlet", "gevent")
 
-_INSTANCES: weakref.WeakSet[Coverage] = weakref.WeakSet()
+_INSTANCES: WeakSet[Coverage] = WeakSet()
 
 
 def _after_fork_in_child() -> None:

@@ -20,8 +20,10 @@ from covcore import backend
 
 NOT_IMPORTED = [
     "argparse",
+    "array",
     "ast",
     "configparser",
+    "copy",
     "datetime",
     "covcore.clicommands",
     "covcore.dataread",
@@ -32,6 +34,8 @@ NOT_IMPORTED = [
     "gettext",
     "glob",
     "hashlib",
+    "importlib",
+    "importlib.util",
     "random",
     "re",
     "shutil",
@@ -39,6 +43,8 @@ NOT_IMPORTED = [
     "tokenize",
     "tomllib",
     "typing",
+    "warnings",
+    "weakref",
 ]
 if sys.version_info >= (3, 12):  # before, importlib.util imports it itself
     NOT_IMPORTED.append("contextlib")
