@@ -34,9 +34,9 @@ _LAZY = {"Coverage": "covcore.session", "CoverageData": "covcore.data", "process
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+        # __import__, not importlib.import_module: importing importlib (and
+        # the warnings module it imports) would cost every measured process.
+        value = getattr(__import__(_LAZY[name], fromlist=[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'covcore' has no attribute {name!r}")

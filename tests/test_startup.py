@@ -59,6 +59,35 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+_API_SCRIPT = """\
+import sys
+import covcore
+cov = covcore.Coverage(data_file=".covcore")
+cov.start()
+import prog
+cov.stop()
+cov.save()
+sys.stderr.write("MODULES " + " ".join(sorted(sys.modules)) + "\\n")
+"""
+
+
+@pytest.mark.skipif(backend.EXTENSION_ERROR is not None, reason="the compiled extension is needed")
+def test_the_api_imports_nothing_run_does_not(tmp_path):
+    """``covcore.Coverage`` (a lazy attribute of the package) measures and
+    saves with no more imports than ``covcore run`` makes."""
+    write(tmp_path / "prog.py", "print('hello')\n")
+    env = clean_env()
+    env.pop("COVCORE_CORE", None)
+    proc = subprocess.run([sys.executable, "-c", _API_SCRIPT], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (0, "hello\n"), proc.stderr
+    modules = proc.stderr.rpartition("MODULES ")[2].split()
+    assert "covcore.session" in modules
+    plain = subprocess.run([sys.executable, "-c", "import sys; print(' '.join(sys.modules))"], cwd=tmp_path,
+                           env=env, capture_output=True, text=True, timeout=60).stdout.split()
+    assert [name for name in NOT_IMPORTED if name in modules and name not in plain] == []
+
+
 @pytest.mark.skipif(backend.EXTENSION_ERROR is not None, reason="the compiled extension is needed")
 @pytest.mark.parametrize("branch", [[], ["--branch"]])
 def test_run_imports_nothing_it_does_not_need(tmp_path, branch):
