@@ -43,9 +43,10 @@ NOT_IMPORTED = [
     "tokenize",
     "tomllib",
     "typing",
-    "warnings",
     "weakref",
 ]
+if sys.version_info < (3, 13):  # 3.13's threading imports it (sysconfig imports threading)
+    NOT_IMPORTED.append("warnings")
 if sys.version_info >= (3, 12):  # before, importlib.util imports it itself
     NOT_IMPORTED.append("contextlib")
 if sys.version_info >= (3, 12):  # 3.11's probe backend reads bytecode with it
