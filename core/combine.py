@@ -16,8 +16,7 @@ import os
 from typing import Callable, Iterable
 
 from covcore.data import CoverageData
-from covcore.dataread import _unpack_arcs, read_raw_data_file
-from covcore.dataread import why_not_a_file
+from covcore.dataread import _unpack_arcs, read_raw_data_file, why_not_a_file
 from covcore.errors import DataError, NoDataError
 from covcore.numbits import numbits_to_nums
 

@@ -37,7 +37,7 @@ def _unpack_arcs(blob: bytes) -> set[TArc]:
 
 
 def _from_db(value: str | bytes) -> str:
-    """The inverse of :func:`_to_db`."""
+    """The inverse of :func:`covcore.data._to_db`."""
     return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
 
 

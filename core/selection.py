@@ -133,9 +133,9 @@ def _third_party_dirs() -> set[str]:
 
 def _package_locations(pkg: str) -> list[str] | None:
     """Directories (or the file) of an importable package/module, without running it if possible."""
-    try:
-        import importlib.util  # only for a --source that names a package
+    import importlib.util  # only for a --source that names a package
 
+    try:
         spec = importlib.util.find_spec(pkg)
     except (ImportError, ValueError, AttributeError):
         return None
