@@ -12,6 +12,11 @@ with the wheelhouse added.
 
 Tests that use these are marked ``adapters`` (``pytest -m adapters`` selects
 them, ``-m "not adapters"`` leaves them out).
+
+``ci/test.sh`` installs covcore from the same wheelhouse, so that each Python
+compiles the tracer once per CI run: ``python3.X tests/adapterhelpers.py``
+builds (or finds) the running Python's wheel and prints its path.  Run that
+way, this module needs only the standard library.
 """
 
 from __future__ import annotations
@@ -26,7 +31,6 @@ import time
 
 from pathlib import Path
 
-import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("COVCORE_TEST_CACHE") or REPO / ".adapter-cache")
@@ -67,6 +71,12 @@ def python_exe(version: str) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
+
+
+def _skip(reason: str) -> None:
+    import pytest  # not at the top: ci/test.sh runs this module without pytest
+
+    pytest.skip(reason)
 
 
 def wheelhouse(versions: tuple[str, ...] = ("3.11", "3.12")) -> Path:
@@ -126,7 +136,7 @@ def make_venv(path: Path, version: str, packages: list[str]) -> Path:
     and source hash.  Returns its python executable."""
     exe = python_exe(version)
     if exe is None:
-        pytest.skip(f"Python {version} is not installed")
+        _skip(f"Python {version} is not installed")
     stamp = path / ".covcore-test-stamp"
     want = source_hash() + "\n" + "\n".join(packages)
     py = path / "bin" / "python"
@@ -222,7 +232,7 @@ def tool_host(tool: str) -> tuple[Path, dict[str, str]]:
     Python is missing."""
     for version in ("3.11", "3.12"):
         if python_exe(version) is None:
-            pytest.skip(f"Python {version} is not installed")
+            _skip(f"Python {version} is not installed")
     py = make_venv(CACHE / f"venv-{tool}-3.11", "3.11", [f"covcore[{tool}]"])
     return py.parent, tool_env(("3.11", "3.12"))
 
@@ -242,3 +252,9 @@ def tool_env(versions: tuple[str, ...] = ("3.11", "3.12")) -> dict[str, str]:
 
 __all__ = ["PROJECTS", "ToolRun", "SRC_LAYOUT", "calc_report", "report_of", "sample_project", "tool_env", "tool_host", "write_full_data",
            "REPO", "CACHE", "covcore_version", "install_env", "make_venv", "python_exe", "source_hash", "wheelhouse"]
+
+
+if __name__ == "__main__":
+    # ci/test.sh: this checkout's wheel for the running Python, built on first use.
+    this = "%d.%d" % sys.version_info[:2]
+    print(next(wheelhouse((this,)).glob(f"covcore-*-cp{this.replace('.', '')}-*.whl")))
