@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from covcore import backend, bytecode
+from covcore import backend, bytecode, bytegraph
 from covcore.bytecode import CodeMap, analyze, resolve_arcs
 
 needs_sysmon = pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring is 3.12+")
@@ -229,7 +229,7 @@ def test_unwind_lines_cover_inline_caches():
     )
     cm = analyze(code)
     (call,) = [i for i in dis.get_instructions(code) if i.opname == "CALL"]
-    size = 2 + 2 * bytecode._CACHES[call.opcode]
+    size = 2 + 2 * bytegraph._CACHES[call.opcode]
     for offset in range(call.offset, call.offset + size, 2):
         assert cm.unwind_lines[offset // 2] == 2
 
@@ -257,7 +257,7 @@ def test_parse_exception_table():
     # (start, length, handler, depth/lasti) as varints, 6 bits each, 0x40
     # continues, 0x80 marks an entry's start: offsets are in code units.
     table = bytes([0x80 | 2, 3, 10, 0, 0x80 | 0x40 | 1, 0, 1, 20, 2])
-    assert bytecode._parse_exception_table(table) == [(4, 10, 20), (128, 130, 40)]
+    assert bytegraph._parse_exception_table(table) == [(4, 10, 20), (128, 130, 40)]
 
 
 @needs_sysmon
@@ -541,3 +541,4 @@ def test_module_imports_everywhere():
     # The module is imported on every version (resolve_arcs is used by the
     # analysis whatever the tracer).
     assert os.path.basename(bytecode.__file__).startswith("bytecode")
+    assert os.path.basename(bytegraph.__file__).startswith("bytegraph")
