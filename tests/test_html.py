@@ -59,7 +59,7 @@ def _all_sources():
 
 @pytest.mark.parametrize("name", sorted(_all_sources()))
 def test_highlighter_reproduces_source(name):
-    from covcore.reporting.html import source_token_lines
+    from covcore.reporting.htmlsource import source_token_lines
 
     source = _all_sources()[name]
     lines = source_token_lines(source)
@@ -67,7 +67,7 @@ def test_highlighter_reproduces_source(name):
 
 
 def test_highlighter_classes():
-    from covcore.reporting.html import source_token_lines
+    from covcore.reporting.htmlsource import source_token_lines
 
     source = (
         "def f(x=1):  # note\n"
