@@ -18,8 +18,9 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from launch import run_measured
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work" / "reportbench"
@@ -107,16 +108,14 @@ def make_project(n_files: int) -> Path:
 
 
 def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one command; raises on failure."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0,):
-        raise RuntimeError(f"{' '.join(cmd)} failed ({code}): {err[-2000:]}")
-    return elapsed, usage.ru_maxrss
+    """Wall seconds and peak RSS (KiB) of one command, through the benchmark's
+    launcher (launch.py: the child's own peak RSS); raises on failure."""
+    scratch = WORK / "scratch"
+    scratch.mkdir(parents=True, exist_ok=True)
+    res = run_measured(cmd, cwd, env, scratch, timeout=1800)
+    if res.code != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({res.code}): {res.stderr[-2000:]}")
+    return res.seconds, res.rss_kb
 
 
 def main() -> int:

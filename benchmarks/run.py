@@ -25,19 +25,17 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
-import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 import render
 import results
 from results import Cell, Config, Env, PyResults, Workload, from_json, to_json
+from launch import CALLGRIND, CALLGRIND_SLOWDOWN, callgrind_total, launcher, run_measured
 from venvs import (MORE_ITERTOOLS, PIP_FOR_IMPORTS, REPO, TOOLZ, WORK, covcore_snapshot,
                    download_and_extract, ensure_venv, find_python, log)
 
@@ -160,79 +158,6 @@ def base_env(scratch: Path) -> dict:
     env["COVERAGE_FILE"] = str(scratch / ".coverage")
     env["COVCORE_FILE"] = str(scratch / ".covcore")
     return env
-
-
-# --------------------------------------------------------------------------------------
-# Running one process
-
-
-@dataclass
-class RunResult:
-    seconds: float
-    rss_kb: int
-    cpu: float
-    code: Optional[int]  # exit code; None when killed by the timeout
-    stdout: str
-    stderr: str
-
-
-def run_measured(argv: list, cwd: Path, env: dict, scratch: Path, timeout: float) -> RunResult:
-    """Run one process; wall time around it, its own peak RSS (wait4's rusage)."""
-    out_path, err_path = scratch / "stdout.txt", scratch / "stderr.txt"
-    for stale in scratch.glob(".coverage*"):
-        stale.unlink()
-    for stale in scratch.glob(".covcore*"):
-        stale.unlink()
-    (scratch / "slipcover.json").unlink(missing_ok=True)
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        lock = threading.Lock()
-        state = {"exited": False, "killed": False}
-
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=str(cwd), env=env, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=err, start_new_session=True)
-
-        def kill():
-            with lock:
-                if not state["exited"]:
-                    state["killed"] = True
-                    try:
-                        os.killpg(proc.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-
-        timer = threading.Timer(timeout, kill)
-        timer.start()
-        # Wait for the exit without reaping, so the timer can't kill a reused pid...
-        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)
-        t1 = time.perf_counter()
-        with lock:
-            state["exited"] = True
-        timer.cancel()
-        # ...then reap it, getting the rusage of this one child (and its children).
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    code = None if state["killed"] else proc.returncode
-    return RunResult(t1 - t0, usage.ru_maxrss, usage.ru_utime + usage.ru_stime, code,
-                     out_path.read_text(errors="replace"), err_path.read_text(errors="replace"))
-
-
-#: --metric instructions: each measured run is this + the command.  callgrind counts
-#: every user-mode instruction of the process (not its children; none of the
-#: workloads starts any), without cache simulation; the count of a
-#: deterministic program is the same on every run, however busy the machine.
-CALLGRIND = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
-CALLGRIND_SLOWDOWN = 100  # timeouts are multiplied by this under valgrind
-
-
-def callgrind_total(log_path: Path) -> Optional[int]:
-    """The instructions callgrind counted ("Collected : N" in its log), or None."""
-    try:
-        text = log_path.read_text(errors="replace")
-    except OSError:
-        return None
-    m = re.search(r"Collected\s*:\s*(\d+)", text)
-    return int(m.group(1)) if m else None
 
 
 def tail(text: str, lines: int = 15) -> str:
@@ -513,6 +438,7 @@ def main(argv=None) -> int:
 
     log("Setting up %s in %s" % (", ".join(p[2] for p in pythons), WORK.relative_to(REPO)))
     src, digest = covcore_snapshot()
+    launcher()  # built now, or a warning now: peak RSS is floored without it (launch.py)
     envs = [ensure_venv(exe, version, vstr, args.reinstall, src, digest)
             for exe, version, vstr in pythons]
     logfile = WORK / "downloads.log"
