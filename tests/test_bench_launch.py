@@ -53,7 +53,8 @@ def test_peak_rss_is_the_programs_own_not_its_parents(scratch):
     big = run(scratch, "b = bytearray(100 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])")
     assert small.code == big.code == 0
     assert small.rss_kb < 60 * 1024
-    assert 100 * 1024 < big.rss_kb - small.rss_kb < 110 * 1024
+    # 100 MiB touched, give or take the interpreter's own pages.
+    assert 95 * 1024 < big.rss_kb - small.rss_kb < 110 * 1024
     del ballast
 
 
