@@ -12,6 +12,7 @@ peak RSS has that floor (:data:`RSS_FLOOR_NOTE` says so).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -49,17 +50,11 @@ class RunResult:
     stderr: str
 
 
-_launcher: Optional[str] = None
-_launcher_tried = False
-
-
+@functools.lru_cache(maxsize=None)
 def launcher() -> Optional[str]:
     """The launcher's executable, compiled on first use (kept per source
-    hash in ``.work/``), or None without a working C compiler."""
-    global _launcher, _launcher_tried
-    if _launcher_tried:
-        return _launcher
-    _launcher_tried = True
+    hash in ``.work/``), or None without a working C compiler.  Decided
+    once per process."""
     source = HERE / "launch.c"
     exe = WORK / ("launch-" + hashlib.sha256(source.read_bytes()).hexdigest()[:12])
     if not exe.exists():
@@ -74,8 +69,7 @@ def launcher() -> Optional[str]:
             log("WARNING: %s\n%s" % (RSS_FLOOR_NOTE, proc.stderr.strip()))
             return None
         os.replace(tmp, exe)
-    _launcher = str(exe)
-    return _launcher
+    return str(exe)
 
 
 def _stats(path: Path) -> Optional[tuple]:

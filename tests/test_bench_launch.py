@@ -25,11 +25,11 @@ pytestmark = pytest.mark.skipif(
 def scratch(tmp_path, monkeypatch):
     # The launcher is compiled into a work directory of the test's own.
     monkeypatch.setattr(launch, "WORK", tmp_path / "work")
-    monkeypatch.setattr(launch, "_launcher", None)
-    monkeypatch.setattr(launch, "_launcher_tried", False)
+    launch.launcher.cache_clear()
     out = tmp_path / "scratch"
     out.mkdir()
-    return out
+    yield out
+    launch.launcher.cache_clear()  # its executable goes with tmp_path
 
 
 def run(scratch: Path, code: str, timeout: float = 60) -> launch.RunResult:
