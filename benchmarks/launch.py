@@ -64,7 +64,11 @@ def launcher() -> Optional[str]:
             return None
         WORK.mkdir(parents=True, exist_ok=True)
         tmp = exe.with_name(exe.name + ".tmp%d" % os.getpid())
-        proc = subprocess.run([cc, "-O2", "-o", str(tmp), str(source)], capture_output=True, text=True)
+        try:
+            proc = subprocess.run([cc, "-O2", "-o", str(tmp), str(source)], capture_output=True, text=True)
+        except OSError as exc:  # e.g. $CC names no program
+            log("WARNING: %s\n%s: %s" % (RSS_FLOOR_NOTE, cc, exc.strerror or exc))
+            return None
         if proc.returncode != 0:
             log("WARNING: %s\n%s" % (RSS_FLOOR_NOTE, proc.stderr.strip()))
             return None

@@ -69,3 +69,12 @@ def test_command_that_cannot_run(scratch):
     res = launch.run_measured([str(scratch / "no-such-program")], scratch, {}, scratch, 60)
     assert res.code == 127
     assert "no-such-program" in res.stderr
+
+
+def test_a_compiler_that_is_not_there_is_a_warning_and_the_floor(scratch, monkeypatch, capsys):
+    monkeypatch.setenv("CC", str(scratch / "no-such-cc"))
+    assert launch.launcher() is None
+    out = capsys.readouterr().out  # the benchmark's log
+    assert launch.RSS_FLOOR_NOTE in out and "no-such-cc: No such file or directory" in out
+    res = run(scratch, "import sys; sys.exit(4)")
+    assert res.code == 4
