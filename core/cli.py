@@ -92,6 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     process.apply_patches(cov, ["_exit"], cov._warn)
     process.install_sigterm_handler()
     cov.start()
+    process.freeze_startup_objects(cov)
     try:
         runner.run()
     except SystemExit as exc:

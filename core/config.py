@@ -179,6 +179,10 @@ class CovcoreConfig:
     parallel: bool = _opt(
         "run:parallel", "bool", False, "Add machine, process and random suffixes to data_file."
     )
+    gc_freeze: bool = _opt(
+        "run:gc_freeze", "bool", True,
+        "covcore run and measured subprocesses: gc.freeze() the objects that exist before the program starts.",
+    )
     patch: list[str] = _opt("run:patch", "list", [], "Functions to patch (e.g. subprocess).")
     plugins: list[str] = _opt("run:plugins", "list", [], "Plugin modules to load.")
     remap_installed: bool = _opt(

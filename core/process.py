@@ -89,7 +89,31 @@ def process_startup() -> Coverage | None:
     cov._warn_no_data = False  # a child that ran no measured code is normal
     cov.start()
     install_sigterm_handler()
+    freeze_startup_objects(cov)
     return cov
+
+
+def freeze_startup_objects(cov: Coverage) -> None:
+    """Move every object alive now out of the cyclic garbage collector's
+    reach (``gc.freeze()``), unless ``[run] gc_freeze`` is false.
+
+    Called once measuring has started and before the program runs, by
+    ``covcore run`` and :func:`process_startup`.  The objects frozen are the
+    interpreter's start-up objects and covcore's own: they live until the
+    process ends, but every full collection of the program, and the three
+    collections of the interpreter's exit, would traverse them again (about
+    12 M instructions, 3 ms, of each measured process on 3.12).  The
+    program's own objects are made later and are collected as always, their
+    ``__del__`` at exit included.  What the program can see
+    (``gc.freeze()``'s documented behaviour): ``gc.get_freeze_count()`` is
+    not 0, ``gc.get_objects()`` and ``gc.get_referrers()`` leave the frozen
+    objects out, and a reference cycle among them is never collected.
+    ``gc.unfreeze()`` by the program undoes it.  Raises nothing.
+    """
+    if cov.config.gc_freeze:
+        import gc
+
+        gc.freeze()
 
 
 def report_save_error(exc: BaseException) -> None:

@@ -87,7 +87,7 @@ def test_option_table_is_complete():
         "run:concurrency": "concurrency", "run:context": "context", "run:core": "core",
         "run:cover_pylib": "cover_pylib", "run:data_file": "data_file", "run:debug": "debug",
         "run:debug_file": "debug_file", "run:disable_warnings": "disable_warnings",
-        "run:dynamic_context": "dynamic_context", "run:include": "run_include",
+        "run:dynamic_context": "dynamic_context", "run:gc_freeze": "gc_freeze", "run:include": "run_include",
         "run:omit": "run_omit", "run:parallel": "parallel", "run:patch": "patch",
         "run:plugins": "plugins", "run:relative_files": "relative_files", "run:remap_installed": "remap_installed",
         "run:sigterm": "sigterm", "run:source": "source", "run:source_pkgs": "source_pkgs",
@@ -123,7 +123,7 @@ def test_defaults():
     expected = {
         "branch": False, "command_line": None, "concurrency": [], "context": None,
         "core": None, "cover_pylib": False, "data_file": ".covcore", "debug": [],
-        "debug_file": None, "disable_warnings": [], "dynamic_context": None,
+        "debug_file": None, "disable_warnings": [], "dynamic_context": None, "gc_freeze": True,
         "run_include": [], "run_omit": [], "parallel": False, "patch": [], "plugins": [],
         "relative_files": False, "remap_installed": True, "sigterm": False, "source": None, "source_pkgs": [],
         "source_dirs": [], "timid": False,
