@@ -63,8 +63,12 @@ class Cell:
     error: str = ""
     instructions: list = field(default_factory=list)  # --metric instructions only
 
+    def values(self) -> list:
+        """The measured runs of the metric, in round order."""
+        return {"cpu": self.cpu, "instructions": self.instructions}.get(METRIC, self.times)
+
     def median(self) -> Optional[float]:
-        values = {"cpu": self.cpu, "instructions": self.instructions}.get(METRIC, self.times)
+        values = self.values()
         return statistics.median(values) if self.status == "ok" and values else None
 
     def median_rss(self) -> Optional[float]:
@@ -122,6 +126,14 @@ class PyResults:
 
 
 def ratio(cell: Cell, base: Cell) -> Optional[float]:
+    """The overhead of `cell` over plain python's `base`: the median of the paired ratios
+    (run i of each was measured in round i, one right after the other), the issue's "median
+    of paired runs"; the ratio of the medians when the runs can't be paired."""
+    if cell.status != "ok" or base.status != "ok":
+        return None
+    values, base_values = cell.values(), base.values()
+    if values and len(values) == len(base_values) and all(base_values):
+        return statistics.median(v / b for v, b in zip(values, base_values))
     m, b = cell.median(), base.median()
     return m / b if m is not None and b else None
 
