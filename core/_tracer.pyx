@@ -560,5 +560,6 @@ include "_tracer_sysmon_lines.pxi"
 include "_tracer_sysmon.pxi"
 include "_tracer_sysmon_callbacks.pxi"
 include "_tracer_probe.pxi"
+include "_tracer_positions.pxi"    # source positions of code units, location tables
 include "_tracer_rewrite.pxi"
 include "_tracer_rewrite_arcs.pxi"

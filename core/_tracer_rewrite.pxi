@@ -55,39 +55,6 @@ _init_opcode_tables()
 cdef int NO_LINE_NUMBER = INT_MIN
 
 
-cdef inline void _put_varint(bytearray out, unsigned int v):
-    while v >= 64:
-        out.append(64 | (v & 63))
-        v >>= 6
-    out.append(v)
-
-
-def encode_runs(list runs, int first_line):
-    """3.11's location table (Objects/locations.md), long form or "no
-    location", for runs of ``((line, end_line, col, end_col), units)``."""
-    cdef bytearray out = bytearray()
-    cdef int line_now = first_line
-    cdef int length, n, line, delta
-    for pos, pylength in runs:
-        length = pylength
-        pyline, end_line, col, end_col = pos
-        while length > 0:
-            n = 8 if length > 8 else length
-            length -= n
-            if pyline is None:
-                out.append(0xF8 | (n - 1))
-                continue
-            line = pyline
-            out.append(0xF0 | (n - 1))
-            delta = line - line_now
-            line_now = line
-            _put_varint(out, ((-delta) << 1) | 1 if delta < 0 else delta << 1)
-            _put_varint(out, (end_line - line) if end_line is not None else 0)
-            _put_varint(out, col + 1 if col is not None else 0)
-            _put_varint(out, end_col + 1 if end_col is not None else 0)
-    return bytes(out)
-
-
 cdef inline int _is_jump(int op):
     return _JREL_OP[op] or _JABS_OP[op]
 
@@ -108,41 +75,6 @@ cdef inline long _jump_arg(int op, long after, long dest):
     if _JABS_OP[op]:
         return dest
     return after - dest if _JREL_OP[op] == 2 else dest - after
-
-
-def encode_lines_310(list runs, int first_line):
-    """3.10's line table (Objects/lnotab_notes.txt): (byte delta 0-254,
-    line delta -127..127, or -128 for "no line") pairs, for runs of
-    ``(line or None, units)``."""
-    cdef bytearray out = bytearray()
-    cdef int line_now = first_line
-    cdef int nbytes, delta, chunk, ld
-    for pyline, units in runs:
-        nbytes = 2 * <int>units
-        if pyline is None:
-            ld = -128
-        else:
-            delta = <int>pyline - line_now
-            line_now = pyline
-            while delta > 127:
-                out.append(0)
-                out.append(127)
-                delta -= 127
-            while delta < -127:
-                out.append(0)
-                out.append(<unsigned char>(-127 & 0xFF))
-                delta += 127
-            ld = delta
-        while True:
-            chunk = 254 if nbytes > 254 else nbytes
-            out.append(chunk)
-            out.append(<unsigned char>(ld & 0xFF))
-            nbytes -= chunk
-            if nbytes <= 0:
-                break
-            if ld != -128:
-                ld = 0
-    return bytes(out)
 
 
 def unit_lines_310(code):
@@ -189,7 +121,7 @@ def rewrite_code(code, list consts, probe):
     cdef int line, pending, probe_len, probe_const, need, nu
     cdef bint wanted, changed, any_probe = False
     # One block: per instruction (at most nunits of them) ...
-    cdef int *mem = <int *>PyMem_Malloc(sizeof(int) * (10 * nunits + 2 * (nunits + 1) + 8))
+    cdef int *mem = <int *>PyMem_Malloc(sizeof(int) * (10 * nunits + 4 * (nunits + 1) + 8))
     if mem == NULL:
         raise MemoryError()
     cdef int *ops = mem
@@ -205,6 +137,12 @@ def rewrite_code(code, list consts, probe):
     # ... and per code unit (+1): the instruction starting there, or -1.
     cdef int *index_of = mem + 10 * nunits
     cdef int *pstart = mem + 10 * nunits + (nunits + 1)
+    # ... and per run of one position in the new code: its position (a unit
+    # of the old code) and its length in units (see _encode_positions).
+    cdef int *run_pos = mem + 10 * nunits + 2 * (nunits + 1)
+    cdef int *run_units = mem + 10 * nunits + 3 * (nunits + 1)
+    cdef Py_ssize_t nruns = 0, covered = 0
+    cdef _Pos *pos = NULL
     cdef list exc = []
     try:
         for i in range(nunits + 1):
@@ -233,10 +171,12 @@ def rewrite_code(code, list consts, probe):
             i += 1 + _NCACHES[op]
             start = i
         index_of[nunits] = n
-        positions = unit_lines_310(code) if _PY310 else list(code.co_positions())
+        pos = _unit_positions(code, nunits, &covered)
         for k in range(n):
-            pyline = positions[owns[k]] if _PY310 else positions[owns[k]][0]
-            lines[k] = NO_LINE_NUMBER if pyline is None else <int>pyline
+            if owns[k] >= covered:
+                raise ValueError("the location table of %s does not cover its code" % code.co_name)
+            line = pos[owns[k]].line
+            lines[k] = NO_LINE_NUMBER if line == -1 else line
         # Jumps.
         for k in range(n):
             op = ops[k]
@@ -325,11 +265,8 @@ def rewrite_code(code, list consts, probe):
         total = pstart[n]
         out = bytearray(2 * total)
         ob = <unsigned char *>(<char *>out)
-        runs = []
-        last_pos = None
         w = 0
         for k in range(n):
-            pos = positions[owns[k]]
             nu = exts[k] + 1 + _NCACHES[ops[k]]
             if want[k] and _PY310:
                 if probe_len == 4:
@@ -363,31 +300,35 @@ def rewrite_code(code, list consts, probe):
             ob[2 * w] = ops[k]
             ob[2 * w + 1] = arg & 0xFF
             w += 1 + _NCACHES[ops[k]]
-            if last_pos is not None and pos == last_pos:
-                j = len(runs) - 1      # (no negative indexing: wraparound is off)
-                runs[j] = (pos, runs[j][1] + nu)
+            # A run per position (each instruction's probe shares its position);
+            # on 3.10, instructions of no line each get their own.
+            if nruns > 0 and _pos_eq(&pos[run_pos[nruns - 1]], &pos[owns[k]]) and not (
+                    _PY310 and pos[owns[k]].line == -1):
+                run_units[nruns - 1] += nu
             else:
-                runs.append((pos, nu))
-                last_pos = pos
+                run_pos[nruns] = owns[k]
+                run_units[nruns] = nu
+                nruns += 1
         if w != total:
             raise ValueError("layout error in %s" % code.co_name)
         if _PY310:
             return code.replace(
                 co_code=bytes(out),
                 co_consts=tuple(consts),
-                co_linetable=encode_lines_310(runs, code.co_firstlineno),
+                co_linetable=_encode_positions(pos, run_pos, run_units, nruns, code.co_firstlineno, True),
                 co_stacksize=code.co_stacksize + 1,
             )
         new_exc = [(pstart[s], pstart[en], pstart[tg], dl) for s, en, tg, dl in exc]
         return code.replace(
             co_code=bytes(out),
             co_consts=tuple(consts),
-            co_linetable=encode_runs(runs, code.co_firstlineno),
+            co_linetable=_encode_positions(pos, run_pos, run_units, nruns, code.co_firstlineno, False),
             co_exceptiontable=_encode_exception_table(new_exc),
             co_stacksize=code.co_stacksize + 2,
         )
     finally:
         PyMem_Free(mem)
+        PyMem_Free(pos)
 
 
 cdef inline void _put_varint_be(bytearray out, unsigned int val, bint first):

@@ -127,7 +127,8 @@ def rewrite_arcs_c(code, list consts, probe):
     cdef ArcPlan *fall_p = plans + per
     cdef ArcPlan *jump_p = plans + 2 * per
     cdef list exc = []
-    cdef Py_ssize_t ei = 0
+    cdef Py_ssize_t ei = 0, covered = 0
+    cdef _Pos *pos = NULL
     try:
         memset(flags, 0, per * 8)
         for i in range(per):
@@ -155,10 +156,12 @@ def rewrite_arcs_c(code, list consts, probe):
             i += 1 + _NCACHES[op]
             start = i
         index_of[nunits] = n
-        positions = unit_lines_310(code) if _PY310 else list(code.co_positions())
+        pos = _unit_positions(code, nunits, &covered)
         for k in range(n):
-            pyline = positions[owns[k]] if _PY310 else positions[owns[k]][0]
-            lines[k] = NO_LINE_NUMBER if pyline is None else <int>pyline
+            if owns[k] >= covered:
+                raise ValueError("the location table of %s does not cover its code" % code.co_name)
+            line = pos[owns[k]].line
+            lines[k] = NO_LINE_NUMBER if line == -1 else line
             if ops[k] == _op_RESUME and resume < 0:
                 resume = k
         if resume < 0 and not _PY310:      # (3.10 has no RESUME: from the first instruction)
@@ -308,17 +311,18 @@ def rewrite_arcs_c(code, list consts, probe):
                     break
             if not any_arc:
                 return None
-        return _lay_out_arcs(code, consts, probe, n, ops, args, owns, exts, positions, jump_to, exc,
+        return _lay_out_arcs(code, consts, probe, n, ops, args, owns, exts, pos, jump_to, exc,
                              covering, has_site, site_p, has_fall, fall_p, has_jump, jump_p, block, land,
                              at, newarg, tstart, back_arg)
     finally:
         PyMem_Free(mem)
         PyMem_Free(flags)
         PyMem_Free(plans)
+        PyMem_Free(pos)
 
 
 cdef object _lay_out_arcs(code, list consts, probe, int n, int *ops, int *args, int *owns, int *exts,
-                          list positions, int *jump_to, list exc, int *covering, char *has_site,
+                          const _Pos *pos, int *jump_to, list exc, int *covering, char *has_site,
                           ArcPlan *site_p, char *has_fall, ArcPlan *fall_p, char *has_jump,
                           ArcPlan *jump_p, int *block, int *land, int *at, int *newarg, int *tstart,
                           int *back_arg):
@@ -345,9 +349,15 @@ cdef object _lay_out_arcs(code, list consts, probe, int n, int *ops, int *args, 
     consts.append(probe)
     # Backward jumps that go to a trampoline go forward; their trampolines
     # jump back checking for interrupts as they did.
-    cdef int *orig_op = <int *>PyMem_Malloc(sizeof(int) * (n + 1))
+    # ... and per run of one position in the new code (at most one per
+    # instruction and one per trampoline): its position (a unit of the old
+    # code) and its length in units (see _encode_positions).
+    cdef int *orig_op = <int *>PyMem_Malloc(sizeof(int) * (5 * n + 3))
     if orig_op == NULL:
         raise MemoryError()
+    cdef int *run_pos = orig_op + (n + 1)
+    cdef int *run_units = orig_op + (3 * n + 2)
+    cdef Py_ssize_t nruns = 0
     try:
         for k in range(n):
             orig_op[k] = ops[k]
@@ -407,7 +417,6 @@ cdef object _lay_out_arcs(code, list consts, probe, int n, int *ops, int *args, 
                 break
         out = bytearray(2 * total)
         ob = <unsigned char *>(<char *>out)
-        runs = []
         w = 0
         for k in range(n):
             start_w = w
@@ -416,12 +425,12 @@ cdef object _lay_out_arcs(code, list consts, probe, int n, int *ops, int *args, 
             if has_site[k]:
                 w = _emit_arc_probe(ob, w, probe_const, const_of[(site_p[k].a, site_p[k].b)])
             w = _emit_op(ob, w, ops[k], newarg[k], exts[k])
-            pos = positions[owns[k]]
-            if runs and runs[len(runs) - 1][0] == pos:
-                j = len(runs) - 1
-                runs[j] = (pos, runs[j][1] + (w - start_w))
+            if nruns > 0 and _pos_eq(&pos[run_pos[nruns - 1]], &pos[owns[k]]):
+                run_units[nruns - 1] += w - start_w
             else:
-                runs.append((pos, w - start_w))
+                run_pos[nruns] = owns[k]
+                run_units[nruns] = w - start_w
+                nruns += 1
         new_exc = [(block[s0], block[e0], land[t0], d0) for s0, e0, t0, d0 in exc]
         for j in range(ntr):
             u = tramps[j]
@@ -434,12 +443,12 @@ cdef object _lay_out_arcs(code, list consts, probe, int n, int *ops, int *args, 
             else:
                 back = _op_JUMP_BACKWARD_NO_INTERRUPT
             w = _emit_op(ob, w, back, back_arg[u], back_ext[j])
-            pos = positions[owns[u]]
-            if runs and runs[len(runs) - 1][0] == pos:
-                ci = len(runs) - 1
-                runs[ci] = (pos, runs[ci][1] + (w - start_w))
+            if nruns > 0 and _pos_eq(&pos[run_pos[nruns - 1]], &pos[owns[u]]):
+                run_units[nruns - 1] += w - start_w
             else:
-                runs.append((pos, w - start_w))
+                run_pos[nruns] = owns[u]
+                run_units[nruns] = w - start_w
+                nruns += 1
             if covering[u] >= 0:
                 s0, e0, t0, d0 = exc[covering[u]]
                 new_exc.append((start_w, w, land[t0], d0))
@@ -449,13 +458,13 @@ cdef object _lay_out_arcs(code, list consts, probe, int n, int *ops, int *args, 
             return code.replace(
                 co_code=bytes(out),
                 co_consts=tuple(consts),
-                co_linetable=encode_lines_310(runs, code.co_firstlineno),
+                co_linetable=_encode_positions(pos, run_pos, run_units, nruns, code.co_firstlineno, True),
                 co_stacksize=code.co_stacksize + 2,
             )
         return code.replace(
             co_code=bytes(out),
             co_consts=tuple(consts),
-            co_linetable=encode_runs(runs, code.co_firstlineno),
+            co_linetable=_encode_positions(pos, run_pos, run_units, nruns, code.co_firstlineno, False),
             co_exceptiontable=_encode_exception_table(new_exc),
             co_stacksize=code.co_stacksize + 3,
         )
