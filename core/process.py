@@ -101,8 +101,8 @@ def freeze_startup_objects(cov: Coverage) -> None:
     ``covcore run`` and :func:`process_startup`.  The objects frozen are the
     interpreter's start-up objects and covcore's own: they live until the
     process ends, but every full collection of the program, and the three
-    collections of the interpreter's exit, would traverse them again (about
-    12 M instructions, 3 ms, of each measured process on 3.12).  The
+    collections of the interpreter's exit, would traverse them again (10 M
+    instructions of each measured process on 3.12, 11-16 M on 3.13).  The
     program's own objects are made later and are collected as always, their
     ``__del__`` at exit included.  What the program can see
     (``gc.freeze()``'s documented behaviour): ``gc.get_freeze_count()`` is
