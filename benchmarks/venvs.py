@@ -115,7 +115,12 @@ def covcore_snapshot() -> tuple:
         shutil.rmtree(dest, ignore_errors=True)
         (tmp / ".bench-hash").write_text(digest)
         tmp.chmod(0o755)  # mkdtemp made it private
-        tmp.rename(dest)
+        try:
+            tmp.rename(dest)
+        except OSError:  # another invocation put its copy there first
+            if not (stamp.exists() and stamp.read_text() == digest):
+                raise
+            shutil.rmtree(tmp)
     return dest, digest
 
 
@@ -157,7 +162,13 @@ def ensure_venv(base_exe: str, version: tuple, version_str: str, reinstall: bool
     if state.get("covcore_hash") != digest or reinstall:
         log("  [%s] installing covcore from the checkout (source hash %s)" % (ver, digest))
         pip(py, "uninstall", "-y", "covcore", logfile=logfile)
-        ok, out = pip(py, "install", "-q", str(src), logfile=logfile)
+        # From a copy of this Python's own: pip builds in the source tree (build/), and
+        # two invocations measuring two Pythons at once (as --metric instructions
+        # suggests) collided there ("File exists: build/bdist...").
+        own = WORK / ("covcore-src-" + ver)
+        shutil.rmtree(own, ignore_errors=True)
+        shutil.copytree(src, own)
+        ok, out = pip(py, "install", "-q", str(own), logfile=logfile)
         state["covcore_hash"] = digest
         state["covcore_error"] = None if ok else "pip install failed:\n" + out
         if not ok:
