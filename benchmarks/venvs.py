@@ -110,7 +110,7 @@ def covcore_snapshot() -> tuple:
     dest = WORK / "covcore-src"
     stamp = dest / ".bench-hash"
     if stamp.exists() and stamp.read_text() == digest:
-        shutil.rmtree(tmp)  # unchanged: keep the old copy (and its build/ directory)
+        shutil.rmtree(tmp)  # unchanged: keep the old copy
     else:
         shutil.rmtree(dest, ignore_errors=True)
         (tmp / ".bench-hash").write_text(digest)

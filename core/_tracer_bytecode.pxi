@@ -165,21 +165,25 @@ cdef inline long long _bc_etab_varint(const unsigned char *t, Py_ssize_t n, Py_s
     return val
 
 
-cdef inline long long _bc_line_delta(const unsigned char *t, Py_ssize_t n, Py_ssize_t i) noexcept:
-    """The signed varint of co_linetable at i (least significant group first)."""
-    cdef unsigned int b, val, shift = 0
-    if i >= n:
-        return 0
-    b = t[i]
-    val = b & 63
-    # (Stops at 30 bits, where CPython's unsigned int would overflow: no
-    # real line delta comes near.)
-    while b & 64 and i + 1 < n and shift < 24:
-        i += 1
-        b = t[i]
+cdef inline unsigned int _lt_varint(const unsigned char *t, Py_ssize_t n, Py_ssize_t *i) noexcept:
+    """co_linetable's unsigned varint at i[0] (6-bit groups, least significant
+    first, bit 6 = more), advancing i[0] past it: CPython's read_varint().
+    (Keeps 30 bits, where CPython's unsigned int would overflow: no real line
+    delta or column comes near.)"""
+    cdef unsigned int b = 64, val = 0, shift = 0
+    while b & 64 and i[0] < n:
+        b = t[i[0]]
+        i[0] += 1
+        if shift <= 24:
+            val |= (b & 63) << shift
         shift += 6
-        val |= (b & 63) << shift
-    return -<long long>(val >> 1) if val & 1 else <long long>(val >> 1)
+    return val
+
+
+cdef inline int _lt_svarint(const unsigned char *t, Py_ssize_t n, Py_ssize_t *i) noexcept:
+    """co_linetable's signed varint (bit 0 = sign): read_signed_varint()."""
+    cdef unsigned int uval = _lt_varint(t, n, i)
+    return -<int>(uval >> 1) if uval & 1 else <int>(uval >> 1)
 
 
 cdef inline Py_ssize_t _bc_linetable_entry(const unsigned char *t, Py_ssize_t n, Py_ssize_t i,
@@ -190,8 +194,9 @@ cdef inline Py_ssize_t _bc_linetable_entry(const unsigned char *t, Py_ssize_t n,
     cdef unsigned char b = t[i]
     cdef int c = (b >> 3) & 15
     length[0] = (b & 7) + 1
+    cdef Py_ssize_t j = i + 1
     if c == 13 or c == 14:
-        line[0] += _bc_line_delta(t, n, i + 1)
+        line[0] += _lt_svarint(t, n, &j)
     elif 10 <= c <= 12:
         line[0] += c - 10
     entry_line[0] = -1 if c == 15 else line[0]

@@ -20,23 +20,8 @@ cdef inline bint _pos_eq(const _Pos *a, const _Pos *b) noexcept:
     return a.line == b.line and a.end_line == b.end_line and a.col == b.col and a.end_col == b.end_col
 
 
-cdef inline unsigned int _lt_varint(const unsigned char *t, Py_ssize_t n, Py_ssize_t *i) noexcept:
-    """co_linetable's unsigned varint at i[0] (6-bit groups, least significant
-    first, bit 6 = more), advancing i[0]: CPython's read_varint()."""
-    cdef unsigned int b = 64, val = 0, shift = 0
-    while b & 64 and i[0] < n:
-        b = t[i[0]]
-        i[0] += 1
-        if shift < 32:
-            val |= (b & 63) << shift
-        shift += 6
-    return val
-
-
-cdef inline int _lt_svarint(const unsigned char *t, Py_ssize_t n, Py_ssize_t *i) noexcept:
-    """co_linetable's signed varint (bit 0 = sign): read_signed_varint()."""
-    cdef unsigned int uval = _lt_varint(t, n, i)
-    return -<int>(uval >> 1) if uval & 1 else <int>(uval >> 1)
+# (The varints of co_linetable are read by _lt_varint and _lt_svarint, in
+# _tracer_bytecode.pxi.)
 
 
 cdef _Pos *_unit_positions(object code, Py_ssize_t nunits, Py_ssize_t *covered) except NULL:
