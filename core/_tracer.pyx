@@ -63,9 +63,29 @@ from libc.string cimport memset, strlen
 from libc.stdint cimport uint64_t, uint32_t
 from libc.limits cimport INT_MIN, INT_MAX
 
-import opcode as _opcode
 import sys
 from types import FrameType as _FrameType
+
+
+def _opcode_tables():
+    """The opcode tables of this Python: ``covcore._opcodes3XY`` (written by
+    ``ci/gen_opcode_tables.py`` from the ``opcode`` module) if its bytecode
+    magic number is this interpreter's, else the ``opcode`` module itself.
+
+    ``import opcode`` costs 3.2 M instructions (3.12) in every measured
+    process, where a program such as pip never imports it; the table module
+    costs ~0.5 M."""
+    try:
+        tables = __import__("covcore._opcodes%d%d" % sys.version_info[:2], None, None, ["opmap"])
+        if tables.MAGIC_NUMBER == sys.modules["_frozen_importlib_external"].MAGIC_NUMBER:
+            return tables
+    except (ImportError, AttributeError, KeyError):
+        pass
+    import opcode
+    return opcode
+
+
+_opcode = _opcode_tables()
 
 from covcore.errors import CovcoreError
 

@@ -124,8 +124,8 @@ cdef set _instrumented_files = set()
 
 
 # 3.11 quickens EXTENDED_ARG to EXTENDED_ARG_QUICK (opcode.opmap lacks the
-# specialised opcodes; dis._all_opmap has them: dis is imported for it on
-# 3.11 only, where the probe backend runs).
+# specialised opcodes; dis._all_opmap has them, placed as _extended_arg_quick
+# places it without importing dis).
 cdef int _EXTENDED_ARG_QUICK = _extended_arg_quick()
 cdef int _LOAD_CONST = _opcode.opmap["LOAD_CONST"]
 cdef int _POP_TOP_OP = _opcode.opmap["POP_TOP"]
@@ -133,10 +133,16 @@ cdef int _CALL_FUNCTION_OP = _opcode.opmap.get("CALL_FUNCTION", -1)
 
 
 cdef int _extended_arg_quick():
+    """EXTENDED_ARG_QUICK's number on 3.11 (-2 elsewhere), placed as 3.11's
+    dis places specialised opcodes in ``_all_opmap``: in the empty slots of
+    ``opname``, in the order of ``_specialized_instructions``."""
     if sys.version_info[:2] != (3, 11):
         return -2
-    import dis
-    return getattr(dis, "_all_opmap", {}).get("EXTENDED_ARG_QUICK", -2)
+    empty = [slot for slot, name in enumerate(_opcode.opname) if name.startswith("<")]
+    for slot, name in zip(empty, getattr(_opcode, "_specialized_instructions", ())):
+        if name == "EXTENDED_ARG_QUICK":
+            return slot
+    return -2
 
 
 cdef Py_ssize_t _probe_start(PyFrameObject *f, PyObject *code, unsigned char *units, Py_ssize_t n,
@@ -464,3 +470,9 @@ cdef class ProbeTracer(_TracerBase):
         global _epoch
         _epoch += 1
         _rearm()
+
+
+def _opcode_numbers_for_tests():
+    """Opcode numbers the probe backend computed at import (tests compare them
+    with dis's)."""
+    return {"EXTENDED_ARG_QUICK": _EXTENDED_ARG_QUICK}

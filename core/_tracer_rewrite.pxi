@@ -1,9 +1,8 @@
 # The probe backend's bytecode rewriter (Python 3.10 and 3.11), in C for speed: it
 # runs once per code object of every measured module, at import time.
 # Included by _tracer.pyx; what it does and why is described in
-# covcore/probes.py, whose Instrumenter calls rewrite_code().
-
-import opcode as _opcode
+# covcore/probes.py, whose Instrumenter calls rewrite_code().  (_opcode: _tracer.pyx's
+# _opcode_tables().)
 
 cdef unsigned char _NCACHES[256]
 cdef unsigned char _JREL_OP[256]        # 1: relative jump, 2: backward
