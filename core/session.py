@@ -31,6 +31,17 @@ if TYPE_CHECKING:
 _DEFAULT = object()
 
 
+def _opcode_tables_in_use() -> str:
+    """Where the C tracer read its opcode numbers: a ``covcore._opcodes3XY``
+    table (see ``covcore._tracer._opcode_tables``) or the ``opcode`` module."""
+    if _backend.EXTENSION_ERROR is not None:
+        return "-none- (no C extension)"
+    from covcore import _tracer
+
+    name = _tracer._opcode.__name__
+    return name if name != "opcode" else "opcode (covcore has no table for this Python's bytecode)"
+
+
 class Coverage(ReportMethods):
     """Measure code coverage; the shape of coverage.py's ``Coverage`` class.
 
@@ -498,6 +509,7 @@ class Coverage(ReportMethods):
             ("backend_reason", chosen.reason if chosen else reason),
             ("c_extension", "available" if _backend.EXTENSION_ERROR is None else f"missing ({_backend.EXTENSION_ERROR})"),
             ("available_backends", ", ".join(_backend.available_backends())),
+            ("opcode_tables", _opcode_tables_in_use()),
             ("config_files_read", ", ".join(self.config.config_files_read) or "-none-"),
             ("config_file", self.config.config_file or "-none-"),
             ("data_file", self.get_data().data_filename() if not self._no_disk else "-none- (in memory)"),

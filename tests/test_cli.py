@@ -388,6 +388,7 @@ def test_works_without_the_c_extension(tmp_path):
                                         capture_output=True, text=True)
     assert "tracer_backend: python" in " ".join(proc.stdout.split())
     assert "c_extension: missing (" in " ".join(proc.stdout.split())
+    assert "opcode_tables: -none- (no C extension)" in " ".join(proc.stdout.split())
     assert covcore("report", cwd=tmp_path).out.splitlines()[2].split() == ["a.py", "3", "0", "100%"]
 
 

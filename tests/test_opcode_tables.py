@@ -63,6 +63,20 @@ def test_a_measured_process_imports_neither_opcode_nor_dis(tmp_path):
     assert out == "[]\n"
 
 
+def test_debug_sys_names_the_table(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "covcore", "debug", "sys"], cwd=str(tmp_path),
+                         capture_output=True, text=True, check=True).stdout
+    assert "opcode_tables: %s" % TABLE in [" ".join(line.split()) for line in out.splitlines()]
+
+
+def test_debug_sys_says_when_the_opcode_module_is_used(monkeypatch):
+    from covcore.session import _opcode_tables_in_use
+
+    assert _opcode_tables_in_use() == TABLE
+    monkeypatch.setattr(_tracer, "_opcode", opcode)
+    assert _opcode_tables_in_use() == "opcode (covcore has no table for this Python's bytecode)"
+
+
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="EXTENDED_ARG_QUICK is 3.11's")
 def test_extended_arg_quick_is_where_dis_puts_it():
     import dis
