@@ -5,9 +5,9 @@ Usage: ``python3.X ci/gen_opcode_tables.py`` (once per supported Python, when a
 new Python is supported; ``tests/test_opcode_tables.py`` fails on any Python
 whose table is missing or differs from its ``opcode`` module).
 
-Why: ``import opcode`` costs 3.2 M instructions (3.12) in every measured
-process, and a program such as ``pip`` never imports it itself; the tables are
-fixed for a bytecode format, which the table's ``MAGIC_NUMBER`` names.  The
+Why: ``import opcode`` costs 3.2 M instructions (3.12) in a measured process
+whose program doesn't import it (or ``dis``) itself; the tables are fixed for a
+bytecode format, which the table's ``MAGIC_NUMBER`` names.  The
 tracer uses a table only if its ``MAGIC_NUMBER`` is the running Python's
 (``covcore._tracer`` falls back to ``import opcode`` otherwise).
 """
@@ -30,7 +30,7 @@ def table_source() -> str:
         "``ci/gen_opcode_tables.py`` from Python %s: do not edit)." % sys.version.split()[0],
         "",
         "Read by ``covcore._tracer`` instead of importing ``opcode`` (3.2 M instructions",
-        'in every measured process), when ``MAGIC_NUMBER`` is the running Python\'s."""',
+        'on 3.12), when ``MAGIC_NUMBER`` is the running Python\'s."""',
         "",
         "MAGIC_NUMBER = %r" % (importlib.util.MAGIC_NUMBER,),
     ]

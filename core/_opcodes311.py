@@ -2,7 +2,7 @@
 ``ci/gen_opcode_tables.py`` from Python 3.11.7: do not edit).
 
 Read by ``covcore._tracer`` instead of importing ``opcode`` (3.2 M instructions
-in every measured process), when ``MAGIC_NUMBER`` is the running Python's."""
+on 3.12), when ``MAGIC_NUMBER`` is the running Python's."""
 
 MAGIC_NUMBER = b'\xa7\r\r\n'
 opmap = {'CACHE': 0,
