@@ -87,6 +87,17 @@ def _opcode_tables():
 
 _opcode = _opcode_tables()
 
+
+cdef dict _all_opmap():
+    """``opmap`` with the specialised opcodes (3.11, 3.12) added, placed as
+    dis places them in ``_all_opmap``: in the empty (``<N>``) slots of
+    ``opname``, in the order of ``_specialized_instructions``."""
+    allmap = dict(_opcode.opmap)
+    empty = [slot for slot, name in enumerate(_opcode.opname) if name.startswith("<")]
+    for slot, name in zip(empty, getattr(_opcode, "_specialized_instructions", ())):
+        allmap[name] = slot
+    return allmap
+
 from covcore.errors import CovcoreError
 
 

@@ -20,6 +20,19 @@ cdef inline bint _pos_eq(const _Pos *a, const _Pos *b) noexcept:
     return a.line == b.line and a.end_line == b.end_line and a.col == b.col and a.end_col == b.end_col
 
 
+cdef inline Py_ssize_t _add_run(const _Pos *pos, int *run_pos, int *run_units, Py_ssize_t nruns,
+                                int unit, int units, bint merge) noexcept:
+    """Append `units` code units at the position of old unit `unit` to the
+    runs _encode_positions reads (the last run grows when it has the same
+    position and `merge` allows); returns the new number of runs."""
+    if merge and nruns > 0 and _pos_eq(&pos[run_pos[nruns - 1]], &pos[unit]):
+        run_units[nruns - 1] += units
+        return nruns
+    run_pos[nruns] = unit
+    run_units[nruns] = units
+    return nruns + 1
+
+
 # (The varints of co_linetable are read by _lt_varint and _lt_svarint, in
 # _tracer_bytecode.pxi.)
 

@@ -133,16 +133,10 @@ cdef int _CALL_FUNCTION_OP = _opcode.opmap.get("CALL_FUNCTION", -1)
 
 
 cdef int _extended_arg_quick():
-    """EXTENDED_ARG_QUICK's number on 3.11 (-2 elsewhere), placed as 3.11's
-    dis places specialised opcodes in ``_all_opmap``: in the empty slots of
-    ``opname``, in the order of ``_specialized_instructions``."""
+    """EXTENDED_ARG_QUICK's number on 3.11 (-2 elsewhere)."""
     if sys.version_info[:2] != (3, 11):
         return -2
-    empty = [slot for slot, name in enumerate(_opcode.opname) if name.startswith("<")]
-    for slot, name in zip(empty, getattr(_opcode, "_specialized_instructions", ())):
-        if name == "EXTENDED_ARG_QUICK":
-            return slot
-    return -2
+    return _all_opmap().get("EXTENDED_ARG_QUICK", -2)
 
 
 cdef Py_ssize_t _probe_start(PyFrameObject *f, PyObject *code, unsigned char *units, Py_ssize_t n,

@@ -37,11 +37,7 @@ cdef int _init_requicken() except -1:
         _rq_base[op] = 255
         _rq_caches[op] = 0
     try:
-        names = list(_opcode.opname)
-        allmap = dict(_opcode.opmap)
-        empty = [slot for slot, name in enumerate(names) if name.startswith("<")]
-        for slot, name in zip(empty, _opcode._specialized_instructions):
-            allmap[name] = slot
+        allmap = _all_opmap()
         low = _opcode.MIN_INSTRUMENTED_OPCODE
         caches = _opcode._inline_cache_entries
         for name, op in _opcode.opmap.items():

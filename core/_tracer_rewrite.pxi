@@ -301,13 +301,8 @@ def rewrite_code(code, list consts, probe):
             w += 1 + _NCACHES[ops[k]]
             # A run per position (each instruction's probe shares its position);
             # on 3.10, instructions of no line each get their own.
-            if nruns > 0 and _pos_eq(&pos[run_pos[nruns - 1]], &pos[owns[k]]) and not (
-                    _PY310 and pos[owns[k]].line == -1):
-                run_units[nruns - 1] += nu
-            else:
-                run_pos[nruns] = owns[k]
-                run_units[nruns] = nu
-                nruns += 1
+            nruns = _add_run(pos, run_pos, run_units, nruns, owns[k], nu,
+                             not (_PY310 and pos[owns[k]].line == -1))
         if w != total:
             raise ValueError("layout error in %s" % code.co_name)
         if _PY310:

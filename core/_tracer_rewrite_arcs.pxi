@@ -425,12 +425,7 @@ cdef object _lay_out_arcs(code, list consts, probe, int n, int *ops, int *args, 
             if has_site[k]:
                 w = _emit_arc_probe(ob, w, probe_const, const_of[(site_p[k].a, site_p[k].b)])
             w = _emit_op(ob, w, ops[k], newarg[k], exts[k])
-            if nruns > 0 and _pos_eq(&pos[run_pos[nruns - 1]], &pos[owns[k]]):
-                run_units[nruns - 1] += w - start_w
-            else:
-                run_pos[nruns] = owns[k]
-                run_units[nruns] = w - start_w
-                nruns += 1
+            nruns = _add_run(pos, run_pos, run_units, nruns, owns[k], w - start_w, True)
         new_exc = [(block[s0], block[e0], land[t0], d0) for s0, e0, t0, d0 in exc]
         for j in range(ntr):
             u = tramps[j]
@@ -443,12 +438,7 @@ cdef object _lay_out_arcs(code, list consts, probe, int n, int *ops, int *args, 
             else:
                 back = _op_JUMP_BACKWARD_NO_INTERRUPT
             w = _emit_op(ob, w, back, back_arg[u], back_ext[j])
-            if nruns > 0 and _pos_eq(&pos[run_pos[nruns - 1]], &pos[owns[u]]):
-                run_units[nruns - 1] += w - start_w
-            else:
-                run_pos[nruns] = owns[u]
-                run_units[nruns] = w - start_w
-                nruns += 1
+            nruns = _add_run(pos, run_pos, run_units, nruns, owns[u], w - start_w, True)
             if covering[u] >= 0:
                 s0, e0, t0, d0 = exc[covering[u]]
                 new_exc.append((start_w, w, land[t0], d0))
