@@ -589,6 +589,7 @@ include "_tracer_sysmon_map.pxi"
 include "_tracer_sysmon_skip.pxi"
 include "_tracer_sysmon_lines.pxi"
 include "_tracer_sysmon.pxi"
+include "_tracer_sysmon_straight.pxi"
 include "_tracer_sysmon_callbacks.pxi"
 include "_tracer_probe.pxi"
 include "_tracer_positions.pxi"    # source positions of code units, location tables

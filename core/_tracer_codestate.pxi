@@ -74,6 +74,10 @@ cdef class CodeState:
     cdef Py_ssize_t nunit_lines
     # sysmon on 3.12: superinstructions written back this epoch (unmeasured code)
     cdef bint requickened
+    # sysmon line mode: is it straight-line code measured with PY_RETURN
+    # (_tracer_sysmon_straight.pxi)?  -1 undecided, 0 no, 1 yes; decided at
+    # its first _enable_code and kept for the code object's life.
+    cdef signed char straight
     # Branch mode: open-addressing set of packed arcs already recorded.
     cdef uint64_t *arcs
     cdef Py_ssize_t arcs_mask
@@ -97,6 +101,7 @@ cdef class CodeState:
 
     def __cinit__(self):
         self.left = -1
+        self.straight = -1
         # Never part of a reference cycle: nothing it refers to (the data
         # dict and sets, bytes, a CodeMap, a code object without a code
         # extra slot) refers back to a CodeState.  Tracked, each of the

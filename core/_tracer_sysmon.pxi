@@ -101,6 +101,9 @@ cdef class SysMonTracer(_TracerBase):
     cdef int _ev_instruction
     cdef int _ev_local_arcs     # LINE | JUMP | PY_RETURN
     cdef int _ev_branch
+    cdef int _ev_return
+    cdef bint _straight_on      # line mode: straight code takes PY_RETURN (_tracer_sysmon_straight.pxi)
+    cdef dict _partial          # id(frame) -> (frame, code unit) of straight frames running at restart()
     cdef dict _local_codes      # id(code) -> code with local events set by us
     cdef dict _completed        # id(code) -> code whose events went off once complete (line mode)
     cdef dict _adopted          # id(frame) -> frame running at start() (branch)
@@ -133,6 +136,10 @@ cdef class SysMonTracer(_TracerBase):
         self._ev_instruction = ev.INSTRUCTION
         self._ev_local_arcs = ev.LINE | ev.JUMP | ev.PY_RETURN
         self._ev_branch = ev.BRANCH
+        self._ev_return = ev.PY_RETURN
+        # (Straight frames are found through the code extra slot: none, none.)
+        self._straight_on = not self.branch and _straight_policy == 0 and covcore_extra_index >= 0
+        self._partial = {}
         self._local_codes = {}
         self._completed = {}
         self._adopted = {}
@@ -151,7 +158,11 @@ cdef class SysMonTracer(_TracerBase):
 
     cdef int _enable_code(self, object code, CodeState cs) except -1:
         cdef int events = self._ev_line
-        if not self.branch and _long_lines(cs, code):
+        if self._straight_on and cs.straight < 0:
+            cs.straight = 1 if _is_straight(code) and _line_bitmap(cs, code) else 0
+        if self._straight_on and cs.straight == 1:
+            events = self._ev_return    # one event (_tracer_sysmon_straight.pxi)
+        elif not self.branch and _long_lines(cs, code):
             events = self._ev_instruction
         elif self.branch:
             if cs.cmap is None:
@@ -179,6 +190,10 @@ cdef class SysMonTracer(_TracerBase):
                 code = frame.f_code
                 if only is None or id(code) in only:
                     cs = _lookup(self, <PyObject *>code)
+                    if only is None:
+                        # Running at start(): lines it ran before must not
+                        # count, so LINE events, never PY_RETURN.
+                        cs.straight = 0
                     if cs.measured:
                         if cs.local_epoch != _epoch:
                             cs.local_epoch = _epoch
@@ -391,6 +406,8 @@ cdef class SysMonTracer(_TracerBase):
 
     cdef object _return_event(self, object code, int offset, object retval):
         """PY_RETURN: record the exit arc, then DISABLE."""
+        if not self.branch:
+            return _straight_return(self, code, offset)
         cdef CodeState cs = _lookup(self, <PyObject *>code)
         cdef uint64_t key
         self.n_return += 1
@@ -407,6 +424,8 @@ cdef class SysMonTracer(_TracerBase):
 
     cdef object _unwind_event(self, object code, int offset, object exc):
         """PY_UNWIND (global, can't be disabled): an exception leaves a frame."""
+        if not self.branch:
+            return _straight_unwind(self, code, offset)
         cdef CodeState cs = _lookup(self, <PyObject *>code)
         cdef PyFrameObject *frame
         cdef int line
@@ -472,6 +491,10 @@ cdef class SysMonTracer(_TracerBase):
                 mon.register_callback(tool_id, events.PY_RETURN, self._cb_return)
                 mon.register_callback(tool_id, events.PY_UNWIND, self._cb_unwind)
                 wanted |= events.PY_UNWIND
+            elif self._straight_on:
+                mon.register_callback(tool_id, events.PY_RETURN, self._cb_return)
+                mon.register_callback(tool_id, events.PY_UNWIND, self._cb_unwind)
+                wanted |= events.PY_UNWIND
             mon.set_events(tool_id, wanted)
             # Locations DISABLEd by an earlier session must fire again.
             mon.restart_events()
@@ -507,6 +530,7 @@ cdef class SysMonTracer(_TracerBase):
             self._completed = {}
             self._adopted = {}
             self._crumbs = {}
+            self._partial = {}
             self.tool_id = -1
 
     def stop(self):
@@ -527,6 +551,8 @@ cdef class SysMonTracer(_TracerBase):
             return
         tool_id = self.tool_id
         owner = _sysmon.get_tool(tool_id)
+        if self._straight_on and owner == "covcore":
+            _straight_frames(self, True, False)
         self._shutdown(at_exit)
         self._release_states()
         if owner != "covcore" and self.warn is not None:
@@ -539,6 +565,10 @@ cdef class SysMonTracer(_TracerBase):
     def restart(self):
         """Record every line (arc) again from now on, into the current data sets."""
         global _epoch
+        if self._straight_on and self.started:
+            # Recorded up to here by record_running() (the collector's
+            # switch_context() reads the data first).
+            _straight_frames(self, False, True)
         _epoch += 1
         if self._completed:
             # Code whose events went off when it was complete gets them back
@@ -547,6 +577,14 @@ cdef class SysMonTracer(_TracerBase):
             self._enable_running_frames(self._completed, False)
             self._completed = {}
         _sysmon.restart_events()
+
+    def record_running(self):
+        """Record the lines that running frames of straight-line code (line
+        mode, every thread) have reached so far: their PY_RETURN records
+        them otherwise (_tracer_sysmon_straight.pxi).  Called before the
+        data sets are read while measuring."""
+        if self._straight_on and self.started:
+            _straight_frames(self, True, True if self._partial else False)
 
     def event_counts(self):
         """How many callbacks of each kind ran since this tracer was made

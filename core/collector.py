@@ -118,7 +118,17 @@ class Collector:
         covdata.set_context(context)
 
     def flush_into(self, covdata: CoverageData) -> bool:
-        """Add everything recorded so far to ``covdata``; True if there was any."""
+        """Add everything recorded so far to ``covdata``; True if there was any.
+
+        Tracers that record straight-line code when its frames end (the
+        ``sys.monitoring`` tracer's ``record_running``) first record what
+        their running frames have reached."""
+        with self._lock:
+            tracers = list(self.tracers)
+        for tracer in tracers:
+            record_running = getattr(tracer, "record_running", None)
+            if record_running is not None:
+                record_running()
         data = _copies(self.data)
         if self.branch:
             covdata._adopt(data, arcs=True)

@@ -1894,14 +1894,27 @@ def test_sysmon_long_code_objects_same_lines_either_way(tmp_path, policy):
     assert data[path] == run_traced("python", False, path, source)[path]
 
 
+@pytest.fixture
+def no_straight():
+    """Sysmon tracers made meanwhile measure straight-line code with LINE or
+    INSTRUCTION events, as other code (_tracer_sysmon_straight.pxi)."""
+    from covcore._tracer import _set_straight_policy_for_tests
+
+    _set_straight_policy_for_tests(1)
+    yield
+    _set_straight_policy_for_tests(0)
+
+
 @needs_sysmon
 @pytest.mark.parametrize("kind, statement, instruction_events", [
     ("assign", "v{i} = {i}", True),     # one instruction a line: walks cost more
     ("call", "abs(-{i})", False),       # several a line: extra events cost more
 ])
-def test_sysmon_long_code_objects_priced(tmp_path, kind, statement, instruction_events):
+def test_sysmon_long_code_objects_priced(tmp_path, kind, statement, instruction_events, no_straight):
     # _long_lines prices the line table walks of far LINE events against the
     # extra INSTRUCTION events (benchmarks/line_events.py counted both).
+    # (Straight-line code, as all of it is here, takes one PY_RETURN instead:
+    # no_straight prices what other code gets.)
     n = 400 if instruction_events else 150
     source = "\n".join(statement.format(i=i) for i in range(n)) + "\n"
     path = str(tmp_path / f"{kind}.py")

@@ -1,0 +1,358 @@
+"""Straight-line code under the ``sys.monitoring`` tracer's line mode.
+
+A code object without jumps, exception table or generator flags is measured
+with one PY_RETURN event (and the global PY_UNWIND, and a look at running
+frames when the data is read or the context changes) instead of a LINE or
+INSTRUCTION event per line: see ``core/_tracer_sysmon_straight.pxi``.  The
+lines recorded must be exactly those LINE events record; every test here
+compares with the same run measured the old way (``no_straight``), and
+states the lines it expects.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from covcore import backend
+
+pytestmark = pytest.mark.skipif(
+    sys.version_info < (3, 12) or backend.EXTENSION_ERROR is not None,
+    reason="the sysmon tracer (Python 3.12+, compiled extension)",
+)
+
+SNIPPETS = Path(__file__).parent / "snippets"
+CORPUS = Path(__file__).parent / "probe_corpus" / "exercise_stdlib.py"
+
+
+def policy(value: int) -> None:
+    from covcore._tracer import _set_straight_policy_for_tests
+
+    _set_straight_policy_for_tests(value)
+
+
+def make(data: dict, root: str, straight: bool):
+    from covcore.backend import tracer_class
+
+    policy(0 if straight else 1)
+    try:
+        return tracer_class("sysmon")(data, lambda f: f if f.startswith(root) else None, {}, branch=False)
+    finally:
+        policy(0)
+
+
+def write(path: Path, source: str) -> str:
+    path.write_text(textwrap.dedent(source))
+    return str(path)
+
+
+def measure(path: str, straight: bool, *, catch=()) -> tuple[dict, dict]:
+    """Run `path` (compiled afresh: new code objects) under a new tracer."""
+    data: dict = {}
+    tracer = make(data, str(Path(path).parent), straight)
+    tracer.start()
+    try:
+        runpy.run_path(path, run_name="straight_test")
+    except catch:
+        pass
+    finally:
+        tracer.stop()
+    return {f: set(v) for f, v in data.items()}, tracer.event_counts()
+
+
+def both(path: str, *, catch=()) -> tuple[dict, dict]:
+    """Measure `path` both ways; the lines must be the same.  The straight
+    run's (data, counts)."""
+    new, counts = measure(path, True, catch=catch)
+    old, _ = measure(path, False, catch=catch)
+    assert new == old
+    return new, counts
+
+
+def test_which_code_is_straight():
+    from covcore._tracer import is_straight_code
+
+    source = textwrap.dedent("""\
+        def plain(a):
+            b = a + 1
+            return b
+        def branchy(a):
+            return 1 if a else 2
+        def looping(a):
+            for x in a:
+                pass
+        def tried():
+            try:
+                return 1
+            except ValueError:
+                return 2
+        def within(f):
+            with f:
+                return 1
+        def gen():
+            yield 1
+        async def coro():
+            return 1
+        def comp(a):
+            return [x for x in a]
+        def anded(a, b):
+            return a and b
+        class K:
+            x = 1
+            def m(self):
+                return self.x
+    """)
+    module = compile(source, "straight_kinds.py", "exec")
+    codes = {c.co_name: c for c in module.co_consts if hasattr(c, "co_code")}
+    assert {name: is_straight_code(code) for name, code in codes.items()} == {
+        "plain": True, "branchy": False, "looping": False, "tried": False, "within": False,
+        "gen": False, "coro": False, "comp": False, "anded": False, "K": True,
+    }
+    assert is_straight_code(module)
+    assert not is_straight_code(compile("if a:\n    b = 1\n", "m.py", "exec"))
+
+
+def test_a_straight_module_is_one_event(tmp_path):
+    path = write(tmp_path / "flat.py", """\
+        import os
+        A = 1
+
+        class K:
+            x = 2
+
+            def m(self):
+                return self.x
+
+        def f(a,
+              b):
+            c = (a +
+                 b)
+            return c
+
+        f(1, 2)
+        K().m()
+        B = [
+            1,
+        ]
+    """)
+    data, counts = both(path)
+    assert data == {path: {1, 2, 4, 5, 7, 8, 10, 12, 13, 14, 16, 17, 18, 19}}
+    # The module body, K's body, f and m: one PY_RETURN each, no line events.
+    assert (counts["return"], counts["line"], counts["instruction"]) == (4, 0, 0)
+    assert counts["complete"] == 2      # f and m: functions, their events off
+
+
+def test_an_exception_ends_the_lines(tmp_path):
+    path = write(tmp_path / "raising.py", """\
+        def boom(n):
+            m = n + 1
+            raise ValueError(m)
+            return m
+
+        def calls(n):
+            a = n
+            boom(a)
+            b = a
+            return b
+
+        X = 1
+        calls(X)
+        Y = 2
+    """)
+    data, counts = both(path, catch=ValueError)
+    assert data == {path: {1, 2, 3, 6, 7, 8, 12, 13}}
+    assert counts["unwind"] == 3        # boom, calls, the module body
+    assert counts["return"] == 0
+
+
+def test_an_exception_in_the_first_line_and_in_a_name(tmp_path):
+    path = write(tmp_path / "names.py", """\
+        A = 1
+        B = undefined_name
+        C = 3
+    """)
+    data, _ = both(path, catch=NameError)
+    assert data == {path: {1, 2}}
+    path = write(tmp_path / "first.py", """\
+        import no_such_module_anywhere
+        A = 1
+    """)
+    data, _ = both(path, catch=ImportError)
+    assert data == {path: {1}}
+
+
+def test_snippets_and_corpus_record_the_same_lines(tmp_path):
+    compared = 0
+    for path in sorted(SNIPPETS.glob("*.py")) + [CORPUS]:
+        if path.name == "runner.py":
+            continue
+        copy = tmp_path / path.name
+        copy.write_text(path.read_text())
+        sys.path.insert(0, str(SNIPPETS))
+        try:
+            data, counts = both(str(copy))
+        finally:
+            sys.path.remove(str(SNIPPETS))
+        assert data and data[str(copy)], path.name
+        compared += 1
+    assert compared == 12
+
+
+def test_stop_inside_a_straight_function(tmp_path):
+    path = write(tmp_path / "stopper.py", """\
+        def work(tracer):
+            a = 1
+            tracer.stop()
+            b = 2
+            return b
+    """)
+    results = []
+    for straight in (True, False):
+        code = compile(Path(path).read_text(), path, "exec")
+        ns: dict = {}
+        exec(code, ns)
+        data: dict = {}
+        tracer = make(data, str(tmp_path), straight)
+        tracer.start()
+        ns["work"](tracer)
+        results.append({f: set(v) for f, v in data.items()})
+    assert results[0] == results[1] == {path: {2, 3}}
+
+
+def test_start_inside_a_straight_function(tmp_path):
+    # The frame running at start() is measured with LINE events: the lines it
+    # ran before are not recorded, the ones after are.
+    path = write(tmp_path / "starter.py", """\
+        def work(tracer):
+            a = 1
+            tracer.start()
+            b = 2
+            c = 3
+            return c
+    """)
+    results = []
+    for straight in (True, False):
+        code = compile(Path(path).read_text(), path, "exec")
+        ns: dict = {}
+        exec(code, ns)
+        data: dict = {}
+        tracer = make(data, str(tmp_path), straight)
+        ns["work"](tracer)
+        ns["work"](tracer)      # again, now measured from its start
+        tracer.stop()
+        results.append({f: set(v) for f, v in data.items()})
+    assert results[0] == results[1] == {path: {2, 3, 4, 5, 6}}
+
+
+def test_reading_the_data_sees_running_frames(tmp_path):
+    # get_data() while a straight frame runs (here: from inside it) gets
+    # the lines it has reached; its return adds the rest.
+    path = write(tmp_path / "reader.py", """\
+        def work(peek):
+            a = 1
+            peek()
+            b = 2
+            return b
+    """)
+    for straight in (True, False):
+        code = compile(Path(path).read_text(), path, "exec")
+        ns: dict = {}
+        exec(code, ns)
+        data: dict = {}
+        tracer = make(data, str(tmp_path), straight)
+        seen = []
+
+        def peek():
+            if hasattr(tracer, "record_running"):
+                tracer.record_running()
+            seen.append(set(data.get(path, ())))
+
+        tracer.start()
+        ns["work"](peek)
+        tracer.stop()
+        assert seen == [{2, 3}], straight
+        assert data == {path: {2, 3, 4, 5}}
+
+
+def test_a_context_switch_inside_a_straight_frame(tmp_path):
+    # As the collector switches contexts: read (record_running), clear, restart.
+    path = write(tmp_path / "switcher.py", """\
+        def work(switch):
+            a = 1
+            switch()
+            b = 2
+            return b
+        work(SWITCH)
+        Z = 3
+    """)
+    for straight in (True, False):
+        data: dict = {}
+        tracer = make(data, str(tmp_path), straight)
+        before = {}
+
+        def switch():
+            tracer.record_running()
+            before.update({f: set(v) for f, v in data.items()})
+            for items in data.values():
+                items.clear()
+            tracer.restart()
+
+        code = compile(Path(path).read_text(), path, "exec")
+        tracer.start()
+        exec(code, {"SWITCH": switch})
+        tracer.stop()
+        assert before == {path: {1, 2, 3, 6}}, straight
+        assert {f: set(v) for f, v in data.items()} == {path: {4, 5, 7}}, straight
+
+
+def test_a_straight_frame_in_another_thread_at_stop(tmp_path):
+    path = write(tmp_path / "threaded.py", """\
+        def work(started, release):
+            a = 1
+            started.set()
+            release.wait()
+            b = 2
+            return b
+    """)
+    for straight in (True, False):
+        code = compile(Path(path).read_text(), path, "exec")
+        ns: dict = {}
+        exec(code, ns)
+        data: dict = {}
+        tracer = make(data, str(tmp_path), straight)
+        started, release = threading.Event(), threading.Event()
+        tracer.start()
+        thread = threading.Thread(target=ns["work"], args=(started, release))
+        thread.start()
+        started.wait(10)
+        tracer.stop()
+        release.set()
+        thread.join(10)
+        assert {f: set(v) for f, v in data.items()} == {path: {2, 3, 4}}, straight
+
+
+def test_unwinds_of_unmeasured_code_make_no_state(tmp_path):
+    from covcore.backend import tracer_class
+
+    data: dict = {}
+    tracer = tracer_class("sysmon")(data, lambda f: None, {}, branch=False)
+
+    def raiser():
+        raise KeyError(1)
+
+    tracer.start()
+    try:
+        for _ in range(100):
+            try:
+                raiser()
+            except KeyError:
+                pass
+    finally:
+        tracer.stop()
+    assert data == {}
+    assert tracer.event_counts()["unwind"] == 0
