@@ -26,7 +26,8 @@
 # their code, kept for the code object's life): the lines they ran before
 # start() must not be recorded.  Module bodies are nearly all straight (117
 # of pip's 147, and all 235 of its class bodies): importing pip._internal
-# gives 382 PY_RETURN events instead of ~18,000 LINE and INSTRUCTION events.
+# (3.12) gives 361 PY_RETURN and 3,733 LINE and INSTRUCTION events, instead
+# of 17,875 LINE and INSTRUCTION events, for the same 5,890 lines.
 
 cdef unsigned char _st_jump[256]
 cdef int _straight_policy = 0     # 0: straight code takes PY_RETURN; 1: never (tests)
