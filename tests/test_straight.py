@@ -65,6 +65,15 @@ def measure(path: str, straight: bool, *, catch=()) -> tuple[dict, dict]:
     return {f: set(v) for f, v in data.items()}, tracer.event_counts()
 
 
+def fresh(path: str, straight: bool) -> tuple[dict, dict, object]:
+    """`path`'s namespace (its code compiled afresh: no state from another
+    run), and a new tracer (not started) with its data dict."""
+    ns: dict = {}
+    exec(compile(Path(path).read_text(), path, "exec"), ns)
+    data: dict = {}
+    return ns, data, make(data, str(Path(path).parent), straight)
+
+
 def both(path: str, *, catch=()) -> tuple[dict, dict]:
     """Measure `path` both ways; the lines must be the same.  The straight
     run's (data, counts)."""
@@ -213,11 +222,7 @@ def test_stop_inside_a_straight_function(tmp_path):
     """)
     results = []
     for straight in (True, False):
-        code = compile(Path(path).read_text(), path, "exec")
-        ns: dict = {}
-        exec(code, ns)
-        data: dict = {}
-        tracer = make(data, str(tmp_path), straight)
+        ns, data, tracer = fresh(path, straight)
         tracer.start()
         ns["work"](tracer)
         results.append({f: set(v) for f, v in data.items()})
@@ -237,11 +242,7 @@ def test_start_inside_a_straight_function(tmp_path):
     """)
     results = []
     for straight in (True, False):
-        code = compile(Path(path).read_text(), path, "exec")
-        ns: dict = {}
-        exec(code, ns)
-        data: dict = {}
-        tracer = make(data, str(tmp_path), straight)
+        ns, data, tracer = fresh(path, straight)
         ns["work"](tracer)
         ns["work"](tracer)      # again, now measured from its start
         tracer.stop()
@@ -260,16 +261,11 @@ def test_reading_the_data_sees_running_frames(tmp_path):
             return b
     """)
     for straight in (True, False):
-        code = compile(Path(path).read_text(), path, "exec")
-        ns: dict = {}
-        exec(code, ns)
-        data: dict = {}
-        tracer = make(data, str(tmp_path), straight)
+        ns, data, tracer = fresh(path, straight)
         seen = []
 
         def peek():
-            if hasattr(tracer, "record_running"):
-                tracer.record_running()
+            tracer.record_running()     # as the collector does before reading
             seen.append(set(data.get(path, ())))
 
         tracer.start()
@@ -320,11 +316,7 @@ def test_a_straight_frame_in_another_thread_at_stop(tmp_path):
             return b
     """)
     for straight in (True, False):
-        code = compile(Path(path).read_text(), path, "exec")
-        ns: dict = {}
-        exec(code, ns)
-        data: dict = {}
-        tracer = make(data, str(tmp_path), straight)
+        ns, data, tracer = fresh(path, straight)
         started, release = threading.Event(), threading.Event()
         tracer.start()
         thread = threading.Thread(target=ns["work"], args=(started, release))
