@@ -578,6 +578,15 @@ cdef class SysMonTracer(_TracerBase):
             self._completed = {}
         _sysmon.restart_events()
 
+    def keep_line_events(self):
+        """Measure straight-line code with LINE events too, as all other code
+        (call before start()): for programs whose frames can be suspended
+        out of every thread's stack (greenlets), where stop() could not find
+        them to record what they ran (_tracer_sysmon_straight.pxi)."""
+        if self.started:
+            raise CovcoreError("keep_line_events() must come before start()")
+        self._straight_on = False
+
     def record_running(self):
         """Record the lines that running frames of straight-line code (line
         mode, every thread) have reached so far: their PY_RETURN records

@@ -29,14 +29,25 @@ class Collector:
     :param warn: ``warn(message, slug)``.
     :param fast_rules: ``Selector.fast_rules()``: compiled tracers then decide
         most files themselves, as ``should_trace`` would (None: always ask it).
+    :param frames_suspend: frames may be suspended without returning and be
+        out of every thread's stack (``concurrency`` greenlet, eventlet or
+        gevent): tracers that record straight-line code when its frames end
+        (the ``sys.monitoring`` tracer) record it line by line instead.
     """
 
     def __init__(
-        self, backend: Backend, should_trace: TShouldTrace, branch: bool, warn: TWarn, fast_rules: Any = None
+        self,
+        backend: Backend,
+        should_trace: TShouldTrace,
+        branch: bool,
+        warn: TWarn,
+        fast_rules: Any = None,
+        frames_suspend: bool = False,
     ) -> None:
         self.backend = backend
         self.should_trace = should_trace
         self.fast_rules = fast_rules
+        self.frames_suspend = frames_suspend
         self.branch = branch
         self.warn = warn
         self.data: TTraceData = {}
@@ -54,6 +65,10 @@ class Collector:
             set_rules = getattr(tracer, "set_fast_rules", None)
             if set_rules is not None:
                 set_rules(self.fast_rules)
+        if self.frames_suspend:
+            keep = getattr(tracer, "keep_line_events", None)
+            if keep is not None:
+                keep()
         with self._lock:
             self.tracers.append(tracer)
             self._thread_tracers[get_ident()] = tracer

@@ -255,7 +255,12 @@ class Coverage(ReportMethods):
                 for key, value in self.sys_info():
                     self._debug(f"{key:>20}: {value}")
             self._collector = Collector(
-                self._backend, selector.should_trace, bool(self.config.branch), self._warn, selector.fast_rules()
+                self._backend,
+                selector.should_trace,
+                bool(self.config.branch),
+                self._warn,
+                selector.fast_rules(),
+                frames_suspend=bool(set(self.config.concurrency or ()) & {"greenlet", "eventlet", "gevent"}),
             )
             if self._auto_data and not self._data_suffix:
                 self.load()

@@ -348,3 +348,55 @@ def test_unwinds_of_unmeasured_code_make_no_state(tmp_path):
         tracer.stop()
     assert data == {}
     assert tracer.event_counts()["unwind"] == 0
+
+
+def test_greenlet_concurrency_keeps_line_events(tmp_path):
+    # A greenlet suspended inside straight code is in no thread's stack when
+    # measuring stops: with concurrency=greenlet such code gets LINE events.
+    pytest.importorskip("greenlet")
+    import covcore
+
+    path = write(tmp_path / "suspended.py", """\
+        from greenlet import greenlet
+
+        def part():
+            a = 1
+            main.switch()
+            b = 2
+            return b
+
+        main = greenlet.getcurrent()
+        g = greenlet(part)
+        g.switch()
+        Z = 3
+    """)
+    results = {}
+    for concurrency in (["greenlet"], None):
+        cov = covcore.Coverage(data_file=None, source=[str(tmp_path)], concurrency=concurrency)
+        cov.start()
+        try:
+            tracers = list(cov._collector.tracers)
+            namespace = runpy.run_path(path, run_name="suspended")   # keeps g (and part's frame) alive
+        finally:
+            cov.stop()
+        del namespace
+        results[bool(concurrency)] = (sorted(cov.get_data().lines(path)), tracers[0].event_counts())
+    lines, counts = results[True]
+    assert lines == [1, 3, 4, 5, 9, 10, 11, 12]
+    assert counts["return"] == 0 and counts["line"] > 0
+    # Without it part's suspended frame is out of reach at stop (what the
+    # option is for): its lines 4 and 5 are not recorded.
+    assert results[False][0] == [1, 3, 9, 10, 11, 12]
+
+
+def test_keep_line_events_only_before_start():
+    from covcore.errors import CovcoreError
+
+    data: dict = {}
+    tracer = make(data, "/nonexistent-root", True)
+    tracer.start()
+    try:
+        with pytest.raises(CovcoreError, match="before start"):
+            tracer.keep_line_events()
+    finally:
+        tracer.stop()
