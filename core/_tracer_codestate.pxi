@@ -78,6 +78,10 @@ cdef class CodeState:
     # (_tracer_sysmon_straight.pxi)?  -1 undecided, 0 no, 1 yes; decided at
     # its first _enable_code and kept for the code object's life.
     cdef signed char straight
+    # ... and the last code unit up to which its lines were recorded this
+    # epoch by an exception leaving it (PY_UNWIND) or a look at a running
+    # frame; -1: none (the same unwind again costs a comparison).
+    cdef Py_ssize_t straight_upto
     # Branch mode: open-addressing set of packed arcs already recorded.
     cdef uint64_t *arcs
     cdef Py_ssize_t arcs_mask
@@ -102,6 +106,7 @@ cdef class CodeState:
     def __cinit__(self):
         self.left = -1
         self.straight = -1
+        self.straight_upto = -1
         # Never part of a reference cycle: nothing it refers to (the data
         # dict and sets, bytes, a CodeMap, a code object without a code
         # extra slot) refers back to a CodeState.  Tracked, each of the
@@ -133,6 +138,7 @@ cdef class CodeState:
         self.unit_lines = NULL
         self.nunit_lines = 0
         self.requickened = False
+        self.straight_upto = -1
         self.nlines = 0
         self.base = 0
         self.left = -1

@@ -159,7 +159,11 @@ cdef class SysMonTracer(_TracerBase):
     cdef int _enable_code(self, object code, CodeState cs) except -1:
         cdef int events = self._ev_line
         if self._straight_on and cs.straight < 0:
-            cs.straight = 1 if _is_straight(code) and _line_bitmap(cs, code) else 0
+            # Only a module or class body that exec() or __build_class__ is
+            # starting now: an exception leaving it passes their wrappers.
+            cs.straight = 1 if (covcore_st_is_entering(<PyObject *>code)
+                                and not (covcore_code_co_flags(<PyObject *>code) & 0x1)   # CO_OPTIMIZED
+                                and _is_straight(code) and _line_bitmap(cs, code)) else 0
         if self._straight_on and cs.straight == 1:
             events = self._ev_return    # one event (_tracer_sysmon_straight.pxi)
         elif not self.branch and _long_lines(cs, code):
@@ -424,8 +428,6 @@ cdef class SysMonTracer(_TracerBase):
 
     cdef object _unwind_event(self, object code, int offset, object exc):
         """PY_UNWIND (global, can't be disabled): an exception leaves a frame."""
-        if not self.branch:
-            return _straight_unwind(self, code, offset)
         cdef CodeState cs = _lookup(self, <PyObject *>code)
         cdef PyFrameObject *frame
         cdef int line
@@ -493,8 +495,7 @@ cdef class SysMonTracer(_TracerBase):
                 wanted |= events.PY_UNWIND
             elif self._straight_on:
                 mon.register_callback(tool_id, events.PY_RETURN, self._cb_return)
-                mon.register_callback(tool_id, events.PY_UNWIND, self._cb_unwind)
-                wanted |= events.PY_UNWIND
+                _st_install(self)
             mon.set_events(tool_id, wanted)
             # Locations DISABLEd by an earlier session must fire again.
             mon.restart_events()
@@ -509,6 +510,8 @@ cdef class SysMonTracer(_TracerBase):
         events = mon.events
         self.started = False
         _watch_stop(self)
+        if self._straight_on:
+            _st_uninstall(self)
         try:
             if mon.get_tool(tool_id) == "covcore":
                 mon.set_events(tool_id, 0)

@@ -3,20 +3,29 @@
 #
 # A code object with no jump instruction, no exception table and no
 # generator flag runs from its first instruction to its last, in order, or
-# until an exception leaves it.  Line mode measures such code with one event
-# instead of one per line (LINE) or per instruction (INSTRUCTION):
+# until an exception leaves it.  Line mode measures module and class bodies
+# of that kind with one event instead of one per line (LINE) or per
+# instruction (INSTRUCTION):
 #
 # * its local PY_RETURN records every line of the code object (a frame that
-#   returns ran them all), then turns the code's events off (functions) or
-#   DISABLEs itself (module and class bodies, which run once);
-# * the global PY_UNWIND (an exception leaves a frame) records the lines of
-#   the instructions up to the one that raised;
+#   returns ran them all) and DISABLEs itself (such bodies run once);
+# * an exception leaving it passes through the builtins that run module and
+#   class bodies, exec() and __build_class__(), which covcore wraps while it
+#   measures (in C: no frame of their own, nothing else changes): the
+#   exception's traceback says, for each straight frame it left, the
+#   instruction that raised (tb_lasti), and the lines up to it are recorded
+#   (_straight_exception).  Only code objects whose first frame was started
+#   by one of the two wrappers are measured this way (covcore_st_entering):
+#   an exception could leave any other frame unseen.  (The global PY_UNWIND
+#   event would see every frame, but it costs ~450 instructions for every
+#   frame any exception leaves, anywhere: +30% for code that raises through
+#   small functions.)
 # * record_running() (the collector calls it before it reads the data sets:
 #   saving, get_data(), a context switch) and stop() record, for each
 #   straight frame still running (any thread), the lines up to its current
 #   instruction (f_lasti).  restart() (a new context) then keeps each such
-#   frame as "partial": its PY_RETURN or PY_UNWIND records only the lines
-#   LINE events would have given after that instruction (line starts,
+#   frame as "partial": its PY_RETURN (or an exception) records only the
+#   lines LINE events would have given after that instruction (line starts,
 #   _record_units with starts_only).
 #
 # These are the lines LINE events record: in straight code every line that
@@ -25,9 +34,89 @@
 # at start() are measured with LINE events as before (cs.straight = 0 for
 # their code, kept for the code object's life): the lines they ran before
 # start() must not be recorded.  Module bodies are nearly all straight (117
-# of pip's 147, and all 235 of its class bodies): importing pip._internal
-# (3.12) gives 361 PY_RETURN and 3,733 LINE and INSTRUCTION events, instead
-# of 17,875 LINE and INSTRUCTION events, for the same 5,890 lines.
+# of pip's 147, and all 235 of its class bodies).
+
+cdef extern from *:
+    """
+    /* The builtins exec() and __build_class__() while sysmon line mode
+       measures straight code: each notes, for its thread, the code object
+       it is about to run (covcore_st_entering: compared by identity only),
+       and hands an exception coming out of it to the hook with the
+       exception set aside, then restores it. */
+    static _Thread_local PyObject *covcore_st_entering = NULL;
+    static PyObject *covcore_st_orig[2] = {NULL, NULL};
+    static PyObject *covcore_st_hook = NULL;
+
+    static PyObject *covcore_st_call(int which, PyObject *code, PyObject *const *args,
+                                     size_t nargsf, PyObject *kwnames) {
+        PyObject *prev, *res;
+        if (covcore_st_orig[which] == NULL) {
+            PyErr_SetString(PyExc_RuntimeError, "covcore's wrapper has no builtin to call");
+            return NULL;
+        }
+        prev = covcore_st_entering;
+        covcore_st_entering = code;
+        res = PyObject_Vectorcall(covcore_st_orig[which], args, nargsf, kwnames);
+        covcore_st_entering = prev;
+    #if PY_VERSION_HEX >= 0x030C0000
+        if (res == NULL && covcore_st_hook != NULL) {
+            PyObject *exc = PyErr_GetRaisedException();
+            if (exc != NULL) {
+                PyObject *r = PyObject_CallOneArg(covcore_st_hook, exc);
+                if (r == NULL) PyErr_WriteUnraisable(covcore_st_hook);
+                Py_XDECREF(r);
+                PyErr_SetRaisedException(exc);
+            }
+        }
+    #endif
+        return res;
+    }
+
+    static PyObject *covcore_st_exec(PyObject *self, PyObject *const *args,
+                                     size_t nargsf, PyObject *kwnames) {
+        Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+        return covcore_st_call(0, (nargs >= 1 && PyCode_Check(args[0])) ? args[0] : NULL,
+                               args, nargsf, kwnames);
+    }
+
+    static PyObject *covcore_st_build_class(PyObject *self, PyObject *const *args,
+                                            size_t nargsf, PyObject *kwnames) {
+        Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+        return covcore_st_call(1, (nargs >= 1 && PyFunction_Check(args[0]))
+                                      ? PyFunction_GET_CODE(args[0]) : NULL,
+                               args, nargsf, kwnames);
+    }
+
+    static PyMethodDef covcore_st_defs[2] = {
+        {"exec", (PyCFunction)(void (*)(void))covcore_st_exec, METH_FASTCALL | METH_KEYWORDS,
+         "exec(source, /, globals=None, locals=None, *, closure=None)\\n--\\n\\n"
+         "The built-in exec, wrapped by covcore while it measures lines."},
+        {"__build_class__", (PyCFunction)(void (*)(void))covcore_st_build_class,
+         METH_FASTCALL | METH_KEYWORDS,
+         "__build_class__(func, name, /, *bases, [metaclass], **kwds) -> class\\n\\n"
+         "The built-in __build_class__, wrapped by covcore while it measures lines."},
+    };
+
+    /* The wrapper of builtin `which` (0 exec, 1 __build_class__) around `orig`. */
+    static PyObject *covcore_st_wrapper(int which, PyObject *orig, PyObject *hook) {
+        PyObject *modname = PyUnicode_FromString("builtins");
+        PyObject *f;
+        if (modname == NULL) return NULL;
+        f = PyCFunction_NewEx(&covcore_st_defs[which], NULL, modname);
+        Py_DECREF(modname);
+        if (f == NULL) return NULL;
+        Py_XSETREF(covcore_st_orig[which], Py_NewRef(orig));
+        Py_XSETREF(covcore_st_hook, Py_XNewRef(hook));
+        return f;
+    }
+
+    static CYTHON_INLINE int covcore_st_is_entering(PyObject *code) {
+        return covcore_st_entering == code;
+    }
+    """
+    object covcore_st_wrapper(int which, object orig, object hook)
+    int covcore_st_is_entering(PyObject *code)
+
 
 cdef unsigned char _st_jump[256]
 cdef int _straight_policy = 0     # 0: straight code takes PY_RETURN; 1: never (tests)
@@ -47,17 +136,19 @@ if _sysmon is not None:
 
 
 def _set_straight_policy_for_tests(int policy):
-    """0: straight-line code objects are measured with PY_RETURN and
-    PY_UNWIND (the default); 1: with LINE or INSTRUCTION events, as other
-    code (the reference the tests compare against)."""
+    """0: straight-line module and class bodies started by exec() or
+    __build_class__ are measured with PY_RETURN (the default); 1: with LINE
+    or INSTRUCTION events, as other code (the reference the tests compare
+    against)."""
     global _straight_policy
     _straight_policy = policy
 
 
 def is_straight_code(code):
-    """Is `code` (a code object) straight-line code, as SysMonTracer's line
-    mode sees it: no jump instruction, no exception table, not a generator,
-    coroutine or async generator?  (Python 3.12+; False before.)"""
+    """Is `code` (a code object) straight-line code: no jump instruction, no
+    exception table, not a generator, coroutine or async generator?  (Python
+    3.12+; False before.)  SysMonTracer's line mode measures such a module
+    or class body with one PY_RETURN when exec() or __build_class__ starts it."""
     if _sysmon is None:
         return False
     return _is_straight(code)
@@ -84,7 +175,7 @@ cdef bint _is_straight(object code) except -1:
 
 cdef inline CodeState _st_peek(PyObject *code):
     """The CodeState hung on `code` if it is straight code, else None: no
-    state is made (PY_UNWIND comes from every code object)."""
+    state is made (the wrappers' tracebacks hold any frames)."""
     cdef void *p = NULL
     cdef CodeState cs
     if covcore_extra_index < 0:
@@ -130,7 +221,9 @@ cdef int _record_units(SysMonTracer t, CodeState cs, object code, Py_ssize_t aft
 
 
 cdef object _straight_return(SysMonTracer t, object code, int offset):
-    """PY_RETURN of straight code (line mode): record all its lines."""
+    """PY_RETURN of a straight module or class body (line mode): record all
+    its lines, then DISABLE (such a body runs once as a rule; see
+    _record_line)."""
     cdef CodeState cs = _lookup(t, <PyObject *>code)
     cdef PyFrameObject *frame
     cdef int idx
@@ -151,40 +244,73 @@ cdef object _straight_return(SysMonTracer t, object code, int offset):
                 PySet_Add(cs.file_data, cs.base + idx)
         t.active = True
     cs.left = -2
-    if not (covcore_code_co_flags(<PyObject *>code) & 0x1):  # not CO_OPTIMIZED
-        return t._disable   # a module or class body runs once (see _record_line)
-    if t._get_tool(t.tool_id) != "covcore":
-        return None
-    t.n_complete += 1
-    t._set_local_events(t.tool_id, code, 0)
-    t._completed[id(code)] = code
-    if _REQUICKEN:
-        _requicken(code)
-    return None
+    return t._disable
 
 
-cdef object _straight_unwind(SysMonTracer t, object code, int offset):
-    """PY_UNWIND (line mode; global, can't be disabled): an exception leaves
-    a frame; for straight code, record the lines up to where it was raised."""
-    cdef CodeState cs = _st_peek(<PyObject *>code)
-    cdef PyFrameObject *frame
-    cdef Py_ssize_t after = -1
-    if cs is None:
-        return None
-    cs = _lookup(t, <PyObject *>code)
-    t.n_unwind += 1
-    if not cs.measured or offset < 0:
-        return None
-    if t._partial:
-        frame = PyEval_GetFrame()
-        if frame != NULL:
-            entry = t._partial.pop(id(<object>frame), None)
-            if entry is not None:
-                _record_units(t, cs, code, entry[1], offset >> 1, True)
-                return None
-    if cs.left != -2:
-        _record_units(t, cs, code, after, offset >> 1, False)
-    return None
+# The sysmon tracer measuring straight code now (at most one), and the two
+# wrappers (made on first use) with the builtins they replaced.
+cdef SysMonTracer _st_tracer = None
+cdef object _st_wrappers = None
+cdef object _st_originals = None
+
+
+def _straight_exception(exc):
+    """The wrappers' hook: `exc` (an exception) came out of exec() or
+    __build_class__(); record, for each frame of measured straight code its
+    traceback passes (any depth: nested imports, class bodies), the lines up
+    to the instruction that raised (tb_lasti)."""
+    cdef SysMonTracer t = _st_tracer
+    cdef CodeState cs
+    cdef Py_ssize_t lasti
+    if t is None or not t.started:
+        return
+    tb = getattr(exc, "__traceback__", None)
+    while tb is not None:
+        frame = tb.tb_frame
+        code = frame.f_code
+        if _st_peek(<PyObject *>code) is not None:
+            cs = _lookup(t, <PyObject *>code)
+            lasti = tb.tb_lasti
+            if cs.measured and lasti >= 0:
+                entry = t._partial.pop(id(frame), None) if t._partial else None
+                if entry is not None:
+                    _record_units(t, cs, code, entry[1], lasti >> 1, True)
+                elif cs.left != -2 and (lasti >> 1) > cs.straight_upto:
+                    _record_units(t, cs, code, cs.straight_upto, lasti >> 1, False)
+                    cs.straight_upto = lasti >> 1
+        tb = tb.tb_next
+
+
+cdef int _st_install(SysMonTracer t) except -1:
+    """Wrap builtins.exec and builtins.__build_class__ for `t` (start())."""
+    global _st_tracer, _st_wrappers, _st_originals
+    import builtins
+    current = (builtins.exec, builtins.__build_class__)
+    if _st_wrappers is None or _st_originals != current:
+        if _st_wrappers is not None and current == _st_wrappers:
+            pass                        # still ours, from a tracer that didn't undo them
+        else:
+            _st_originals = current
+            _st_wrappers = (covcore_st_wrapper(0, current[0], _straight_exception),
+                            covcore_st_wrapper(1, current[1], _straight_exception))
+    builtins.exec, builtins.__build_class__ = _st_wrappers
+    _st_tracer = t
+    return 0
+
+
+cdef int _st_uninstall(SysMonTracer t) except -1:
+    """Give builtins their exec and __build_class__ back, where they are
+    still ours (a program that replaced them since keeps its own)."""
+    global _st_tracer
+    import builtins
+    if _st_tracer is t:
+        _st_tracer = None
+    if _st_wrappers is not None:
+        if builtins.exec is _st_wrappers[0]:
+            builtins.exec = _st_originals[0]
+        if builtins.__build_class__ is _st_wrappers[1]:
+            builtins.__build_class__ = _st_originals[1]
+    return 0
 
 
 cdef int _straight_frames(SysMonTracer t, bint record, bint keep) except -1:
@@ -205,8 +331,9 @@ cdef int _straight_frames(SysMonTracer t, bint record, bint keep) except -1:
                         entry = t._partial.get(id(frame))
                         if entry is not None:
                             _record_units(t, cs, code, entry[1], lasti >> 1, True)
-                        elif cs.left != -2:
-                            _record_units(t, cs, code, -1, lasti >> 1, False)
+                        elif cs.left != -2 and (lasti >> 1) > cs.straight_upto:
+                            _record_units(t, cs, code, cs.straight_upto, lasti >> 1, False)
+                            cs.straight_upto = lasti >> 1
                     if keep:
                         t._partial[id(frame)] = (frame, lasti >> 1)
             frame = frame.f_back

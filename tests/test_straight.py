@@ -1,12 +1,13 @@
 """Straight-line code under the ``sys.monitoring`` tracer's line mode.
 
-A code object without jumps, exception table or generator flags is measured
-with one PY_RETURN event (and the global PY_UNWIND, and a look at running
-frames when the data is read or the context changes) instead of a LINE or
+A module or class body without jumps, exception table or generator flags,
+started by ``exec()`` or ``__build_class__()``, is measured with one
+PY_RETURN event (an exception leaving it is read from its traceback in
+covcore's wrappers of those two builtins; running frames are looked at when
+the data is read, at stop and at a context switch) instead of a LINE or
 INSTRUCTION event per line: see ``core/_tracer_sysmon_straight.pxi``.  The
-lines recorded must be exactly those LINE events record; every test here
-compares with the same run measured the old way (``no_straight``), and
-states the lines it expects.
+lines recorded must be exactly those LINE events record; the tests compare
+with the same run measured the old way, and state the lines they expect.
 """
 
 from __future__ import annotations
@@ -65,13 +66,15 @@ def measure(path: str, straight: bool, *, catch=()) -> tuple[dict, dict]:
     return {f: set(v) for f, v in data.items()}, tracer.event_counts()
 
 
-def fresh(path: str, straight: bool) -> tuple[dict, dict, object]:
-    """`path`'s namespace (its code compiled afresh: no state from another
-    run), and a new tracer (not started) with its data dict."""
-    ns: dict = {}
-    exec(compile(Path(path).read_text(), path, "exec"), ns)
+def fresh(path: str, straight: bool):
+    """`path`'s code compiled afresh (no state from another run), and a new
+    tracer (not started) with its data dict."""
     data: dict = {}
-    return ns, data, make(data, str(Path(path).parent), straight)
+    return compile(Path(path).read_text(), path, "exec"), data, make(data, str(Path(path).parent), straight)
+
+
+def lines_of(data: dict) -> dict:
+    return {f: set(v) for f, v in data.items()}
 
 
 def both(path: str, *, catch=()) -> tuple[dict, dict]:
@@ -126,7 +129,7 @@ def test_which_code_is_straight():
     assert not is_straight_code(compile("if a:\n    b = 1\n", "m.py", "exec"))
 
 
-def test_a_straight_module_is_one_event(tmp_path):
+def test_straight_bodies_take_one_event(tmp_path):
     path = write(tmp_path / "flat.py", """\
         import os
         A = 1
@@ -151,9 +154,10 @@ def test_a_straight_module_is_one_event(tmp_path):
     """)
     data, counts = both(path)
     assert data == {path: {1, 2, 4, 5, 7, 8, 10, 12, 13, 14, 16, 17, 18, 19}}
-    # The module body, K's body, f and m: one PY_RETURN each, no line events.
-    assert (counts["return"], counts["line"], counts["instruction"]) == (4, 0, 0)
-    assert counts["complete"] == 2      # f and m: functions, their events off
+    # The module body (run by runpy's exec) and K's body: one PY_RETURN each.
+    # Functions keep LINE events: an exception could leave them unseen.
+    assert (counts["return"], counts["instruction"], counts["unwind"]) == (2, 0, 0)
+    assert counts["line"] > 0
 
 
 def test_an_exception_ends_the_lines(tmp_path):
@@ -163,19 +167,15 @@ def test_an_exception_ends_the_lines(tmp_path):
             raise ValueError(m)
             return m
 
-        def calls(n):
-            a = n
-            boom(a)
-            b = a
-            return b
+        class Half:
+            a = 1
+            b = boom(a)
+            c = 3
 
-        X = 1
-        calls(X)
         Y = 2
     """)
     data, counts = both(path, catch=ValueError)
-    assert data == {path: {1, 2, 3, 6, 7, 8, 12, 13}}
-    assert counts["unwind"] == 3        # boom, calls, the module body
+    assert data == {path: {1, 2, 3, 6, 7, 8}}
     assert counts["return"] == 0
 
 
@@ -195,6 +195,57 @@ def test_an_exception_in_the_first_line_and_in_a_name(tmp_path):
     assert data == {path: {1}}
 
 
+def test_an_exception_from_a_nested_import(tmp_path, monkeypatch):
+    # inner.py (straight) fails half-way; outer.py catches it, so only the
+    # exec() that ran inner.py saw the exception go by.
+    write(tmp_path / "inner.py", """\
+        X = 1
+        Y = 1 / 0
+        Z = 3
+    """)
+    path = write(tmp_path / "outer.py", """\
+        try:
+            import inner
+        except ZeroDivisionError:
+            caught = True
+        class After:
+            done = True
+    """)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    results = []
+    for straight in (True, False):
+        sys.modules.pop("inner", None)
+        data, counts = measure(path, straight)
+        results.append(data)
+    assert results[0] == results[1] == {
+        path: {1, 2, 3, 4, 5, 6},
+        str(tmp_path / "inner.py"): {1, 2},
+    }
+
+
+def test_only_bodies_that_exec_or_a_class_statement_start(tmp_path):
+    # A string given to exec() compiles into a new code object exec() never
+    # saw, and a function's code object is not a body: LINE events for both.
+    path = str(tmp_path / "strings.py")
+    data: dict = {}
+    tracer = make(data, str(tmp_path), True)
+
+    def body():
+        pass
+
+    tracer.start()
+    try:
+        exec(compile("A = 1\nB = 2\n", path, "exec"))         # a code object: one PY_RETURN
+        exec(f"C = 3\nD = 4\n# {path}\n")                     # a string: <string>, unmeasured
+        func_code = compile("def g():\n    x = 1\n    return x\n", path, "exec").co_consts[0]
+        exec(func_code)                                          # a function's code: LINE
+    finally:
+        tracer.stop()
+    assert lines_of(data) == {path: {1, 2, 3}}
+    counts = tracer.event_counts()
+    assert (counts["return"], counts["line"]) == (1, 2)
+
+
 def test_snippets_and_corpus_record_the_same_lines(tmp_path):
     compared = 0
     for path in sorted(SNIPPETS.glob("*.py")) + [CORPUS]:
@@ -212,123 +263,135 @@ def test_snippets_and_corpus_record_the_same_lines(tmp_path):
     assert compared == 12
 
 
-def test_stop_inside_a_straight_function(tmp_path):
+def test_builtins_are_wrapped_only_while_measuring(tmp_path):
+    import builtins
+
+    original = (builtins.exec, builtins.__build_class__)
+    data: dict = {}
+    tracer = make(data, str(tmp_path), True)
+    tracer.start()
+    try:
+        wrapped = (builtins.exec, builtins.__build_class__)
+        assert wrapped[0] is not original[0] and wrapped[1] is not original[1]
+        assert wrapped[0].__name__ == "exec" and wrapped[1].__name__ == "__build_class__"
+        ns: dict = {}
+        exec("class Q:\n    v = 7\n", ns)      # they still do their jobs
+        assert ns["Q"].v == 7
+    finally:
+        tracer.stop()
+    assert (builtins.exec, builtins.__build_class__) == original
+    # Without straight-line measuring nothing is wrapped.
+    tracer = make(data, str(tmp_path), False)
+    tracer.start()
+    try:
+        assert (builtins.exec, builtins.__build_class__) == original
+    finally:
+        tracer.stop()
+
+
+def test_stop_inside_a_straight_body(tmp_path):
     path = write(tmp_path / "stopper.py", """\
-        def work(tracer):
-            a = 1
-            tracer.stop()
-            b = 2
-            return b
+        a = 1
+        TRACER.stop()
+        b = 2
     """)
-    results = []
     for straight in (True, False):
-        ns, data, tracer = fresh(path, straight)
+        code, data, tracer = fresh(path, straight)
         tracer.start()
-        ns["work"](tracer)
-        results.append({f: set(v) for f, v in data.items()})
-    assert results[0] == results[1] == {path: {2, 3}}
+        exec(code, {"TRACER": tracer})
+        assert lines_of(data) == {path: {1, 2}}, straight
 
 
-def test_start_inside_a_straight_function(tmp_path):
+def test_start_inside_a_straight_body(tmp_path):
     # The frame running at start() is measured with LINE events: the lines it
     # ran before are not recorded, the ones after are.
     path = write(tmp_path / "starter.py", """\
-        def work(tracer):
-            a = 1
-            tracer.start()
-            b = 2
-            c = 3
-            return c
+        a = 1
+        TRACER.start()
+        b = 2
+        c = 3
     """)
-    results = []
     for straight in (True, False):
-        ns, data, tracer = fresh(path, straight)
-        ns["work"](tracer)
-        ns["work"](tracer)      # again, now measured from its start
+        code, data, tracer = fresh(path, straight)
+        exec(code, {"TRACER": tracer})
+        assert lines_of(data) == {path: {3, 4}}, straight
+        exec(code, {"TRACER": tracer})      # again, now measured from its start
         tracer.stop()
-        results.append({f: set(v) for f, v in data.items()})
-    assert results[0] == results[1] == {path: {2, 3, 4, 5, 6}}
+        assert lines_of(data) == {path: {1, 2, 3, 4}}, straight
 
 
 def test_reading_the_data_sees_running_frames(tmp_path):
-    # get_data() while a straight frame runs (here: from inside it) gets
-    # the lines it has reached; its return adds the rest.
+    # Reading the data while a straight body runs (here: from inside it)
+    # gets the lines it has reached; its return adds the rest.
     path = write(tmp_path / "reader.py", """\
-        def work(peek):
-            a = 1
-            peek()
-            b = 2
-            return b
+        a = 1
+        PEEK()
+        b = 2
     """)
     for straight in (True, False):
-        ns, data, tracer = fresh(path, straight)
+        code, data, tracer = fresh(path, straight)
         seen = []
 
         def peek():
             tracer.record_running()     # as the collector does before reading
-            seen.append(set(data.get(path, ())))
+            seen.append(lines_of(data))
 
         tracer.start()
-        ns["work"](peek)
+        exec(code, {"PEEK": peek})
         tracer.stop()
-        assert seen == [{2, 3}], straight
-        assert data == {path: {2, 3, 4, 5}}
+        assert seen == [{path: {1, 2}}], straight
+        assert lines_of(data) == {path: {1, 2, 3}}, straight
 
 
-def test_a_context_switch_inside_a_straight_frame(tmp_path):
+def test_a_context_switch_inside_a_straight_body(tmp_path):
     # As the collector switches contexts: read (record_running), clear, restart.
     path = write(tmp_path / "switcher.py", """\
-        def work(switch):
-            a = 1
-            switch()
-            b = 2
-            return b
-        work(SWITCH)
-        Z = 3
+        a = 1
+        class Inner:
+            x = 1
+            SWITCH()
+            y = 2
+        b = 2
     """)
     for straight in (True, False):
-        data: dict = {}
-        tracer = make(data, str(tmp_path), straight)
+        code, data, tracer = fresh(path, straight)
         before = {}
 
         def switch():
             tracer.record_running()
-            before.update({f: set(v) for f, v in data.items()})
+            before.update(lines_of(data))
             for items in data.values():
                 items.clear()
             tracer.restart()
 
-        code = compile(Path(path).read_text(), path, "exec")
         tracer.start()
         exec(code, {"SWITCH": switch})
         tracer.stop()
-        assert before == {path: {1, 2, 3, 6}}, straight
-        assert {f: set(v) for f, v in data.items()} == {path: {4, 5, 7}}, straight
+        assert before == {path: {1, 2, 3, 4}}, straight
+        assert lines_of(data) == {path: {5, 6}}, straight
 
 
-def test_a_straight_frame_in_another_thread_at_stop(tmp_path):
+def test_a_straight_body_in_another_thread_at_stop(tmp_path):
     path = write(tmp_path / "threaded.py", """\
-        def work(started, release):
-            a = 1
-            started.set()
-            release.wait()
-            b = 2
-            return b
+        a = 1
+        STARTED.set()
+        RELEASE.wait()
+        b = 2
     """)
     for straight in (True, False):
-        ns, data, tracer = fresh(path, straight)
+        code, data, tracer = fresh(path, straight)
         started, release = threading.Event(), threading.Event()
         tracer.start()
-        thread = threading.Thread(target=ns["work"], args=(started, release))
+        thread = threading.Thread(target=exec, args=(code, {"STARTED": started, "RELEASE": release}))
         thread.start()
         started.wait(10)
         tracer.stop()
         release.set()
         thread.join(10)
-        assert {f: set(v) for f, v in data.items()} == {path: {2, 3, 4}}, straight
+        assert lines_of(data) == {path: {1, 2, 3}}, straight
 
 
-def test_unwinds_of_unmeasured_code_make_no_state(tmp_path):
+def test_exceptions_cost_no_event_in_line_mode(tmp_path):
     from covcore.backend import tracer_class
 
     data: dict = {}
@@ -360,10 +423,11 @@ def test_greenlet_concurrency_keeps_line_events(tmp_path):
         from greenlet import greenlet
 
         def part():
-            a = 1
-            main.switch()
-            b = 2
-            return b
+            class K:
+                a = 1
+                main.switch()
+                b = 2
+            return K
 
         main = greenlet.getcurrent()
         g = greenlet(part)
@@ -376,17 +440,17 @@ def test_greenlet_concurrency_keeps_line_events(tmp_path):
         cov.start()
         try:
             tracers = list(cov._collector.tracers)
-            namespace = runpy.run_path(path, run_name="suspended")   # keeps g (and part's frame) alive
+            namespace = runpy.run_path(path, run_name="suspended")   # keeps g (and K's frame) alive
         finally:
             cov.stop()
         del namespace
         results[bool(concurrency)] = (sorted(cov.get_data().lines(path)), tracers[0].event_counts())
     lines, counts = results[True]
-    assert lines == [1, 3, 4, 5, 9, 10, 11, 12]
-    assert counts["return"] == 0 and counts["line"] > 0
-    # Without it part's suspended frame is out of reach at stop (what the
-    # option is for): its lines 4 and 5 are not recorded.
-    assert results[False][0] == [1, 3, 9, 10, 11, 12]
+    assert lines == [1, 3, 4, 5, 6, 10, 11, 12, 13]
+    assert counts["return"] == 0
+    # Without it K's suspended frame is out of reach at stop (what the
+    # option is for): its lines 5 and 6 are not recorded.
+    assert results[False][0] == [1, 3, 4, 10, 11, 12, 13]
 
 
 def test_keep_line_events_only_before_start():
