@@ -439,6 +439,7 @@ cdef class _TracerBase:
         if canonical is _MISSING:
             canonical = _ask_should_trace(self.should_trace, self.warn, filename)
             (<dict>self.should_trace_cache)[filename] = canonical
+            _watch_decided()    # the code watcher's "not decided yet" may be stale now
         cs.release()
         if canonical is not None:
             file_data = (<dict>self.data).get(canonical)

@@ -103,7 +103,7 @@ cdef class SysMonTracer(_TracerBase):
     cdef int _ev_branch
     cdef int _ev_return
     cdef bint _straight_on      # line mode: straight code takes PY_RETURN (_tracer_sysmon_straight.pxi)
-    cdef dict _partial          # id(frame) -> (frame, code unit) of straight frames running at restart()
+    cdef dict _partial          # id(frame) -> (frame, code unit): straight frames running at a restart()
     cdef dict _local_codes      # id(code) -> code with local events set by us
     cdef dict _completed        # id(code) -> code whose events went off once complete (line mode)
     cdef dict _adopted          # id(frame) -> frame running at start() (branch)
@@ -137,7 +137,8 @@ cdef class SysMonTracer(_TracerBase):
         self._ev_local_arcs = ev.LINE | ev.JUMP | ev.PY_RETURN
         self._ev_branch = ev.BRANCH
         self._ev_return = ev.PY_RETURN
-        # (Straight frames are found through the code extra slot: none, none.)
+        # (Straight frames are found through the code extra slot: without
+        # one, all code gets LINE events.)
         self._straight_on = not self.branch and _straight_policy == 0 and covcore_extra_index >= 0
         self._partial = {}
         self._local_codes = {}
@@ -582,10 +583,13 @@ cdef class SysMonTracer(_TracerBase):
         _sysmon.restart_events()
 
     def keep_line_events(self):
-        """Measure straight-line code with LINE events too, as all other code
-        (call before start()): for programs whose frames can be suspended
-        out of every thread's stack (greenlets), where stop() could not find
-        them to record what they ran (_tracer_sysmon_straight.pxi)."""
+        """Measure straight-line code with LINE events too, as all other code,
+        and wrap no builtins (call before start()): for programs whose frames
+        can be suspended out of every thread's stack (greenlets), where
+        stop() could not find them to record what they ran
+        (_tracer_sysmon_straight.pxi).
+
+        :raises CovcoreError: the tracer has started."""
         if self.started:
             raise CovcoreError("keep_line_events() must come before start()")
         self._straight_on = False
@@ -596,7 +600,7 @@ cdef class SysMonTracer(_TracerBase):
         them otherwise (_tracer_sysmon_straight.pxi).  Called before the
         data sets are read while measuring."""
         if self._straight_on and self.started:
-            _straight_frames(self, True, True if self._partial else False)
+            _straight_frames(self, True, bool(self._partial))
 
     def event_counts(self):
         """How many callbacks of each kind ran since this tracer was made

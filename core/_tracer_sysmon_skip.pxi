@@ -178,6 +178,14 @@ cdef int _code_created(int event, PyObject *code) noexcept:
     return 0
 
 
+cdef void _watch_decided() noexcept:
+    """should_trace just decided a file: forget the code watcher's last
+    answer, which may have been "not decided yet" for that very file (its
+    later code objects would then go unmarked)."""
+    global _watch_last_file
+    _watch_last_file = None
+
+
 cdef void _watch_safe_version(object code, bint safe):
     """An unmeasured code object just started: note whether marking at its
     instrumentation version is safe (see above)."""

@@ -7,6 +7,7 @@ stop_at_exit() leaves local events behind, with nothing left to call."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 
 import pytest
@@ -259,6 +260,10 @@ def test_code_made_for_an_unmeasured_file_is_marked_at_once(tmp_path):
     other = str(tmp_path / "other_mod.py")
     data: dict = {}
     tracer = tracer_class("sysmon")(data, lambda f: None, {}, branch=False)
+    # Garbage of earlier tests collected now, not between the two exec()s:
+    # finalizers run Python code (PY_STARTs), and one that frees a
+    # sys.monitoring tool makes every mark out of date.
+    gc.collect()
     tracer.start()
     try:
         exec(compile(MODULE, other, "exec"), {"__name__": "other_mod"})
@@ -315,3 +320,26 @@ def test_no_marking_at_creation_while_another_tool_has_events(tmp_path):
     # version before its events: stale, so instrumented all the same.)
     assert sorted(set(seen) & {"<module>", "f", "<lambda>", "C", "D"}) == ["<lambda>", "<module>", "C", "D", "f"]
     assert counts["start"] >= 1 + 5 + 5
+
+
+def test_code_made_before_its_file_is_decided_is_marked_after(tmp_path):
+    # The code watcher's answer "not decided yet" for a file (code compiled
+    # before any of it ran) must not outlive the decision: code compiled for
+    # it afterwards is marked, and gives no PY_START.
+    warm = str(tmp_path / "warm_mod.py")
+    other = str(tmp_path / "other_mod.py")
+    data: dict = {}
+    tracer = tracer_class("sysmon")(data, lambda f: None, {}, branch=False)
+    tracer.start()
+    try:
+        exec(compile("w = 1\n", warm, "exec"), {})           # an unmeasured start: marking is safe now
+        code = compile(MODULE, other, "exec")                  # asked about before it is decided
+        exec(code, {"__name__": "other_mod"})                  # decided (unmeasured) here
+        first = tracer.event_counts()
+        exec(compile(MODULE, other, "exec"), {"__name__": "other_mod"})
+        second = tracer.event_counts()
+    finally:
+        tracer.stop()
+    assert data == {}
+    assert second["start"] == first["start"]
+    assert second["skipped"] == first["skipped"] + 1 + NESTED
