@@ -138,9 +138,9 @@ class Collector:
         Tracers that record straight-line code when its frames end (the
         ``sys.monitoring`` tracer's ``record_running``) first record what
         their running frames have reached."""
-        with self._lock:
-            tracers = list(self.tracers)
-        for tracer in tracers:
+        # (Not under self._lock: this runs at exit too, in forked children,
+        # where a lock held by another thread at the fork stays held.)
+        for tracer in list(self.tracers):
             record_running = getattr(tracer, "record_running", None)
             if record_running is not None:
                 record_running()
