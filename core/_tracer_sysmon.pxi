@@ -31,54 +31,6 @@
 
 cdef object _sysmon = getattr(sys, "monitoring", None)
 
-cdef extern from *:
-    """
-    /* Take ints, and tuples and dicts made only of those, out of the cyclic
-       garbage collector's lists: they can't be part of a cycle.  CPython
-       untracks such tuples (and dicts) itself, but only when a collection
-       has looked at them; a code map is thousands of them, scanned by every
-       young collection until then.  A dict that later gets a tracked value
-       is tracked again by CPython (MAINTAIN_TRACKING in dictobject.c).
-       Returns 1 if `o` is untracked now. */
-    static int covcore_untrack_atoms(PyObject *o, int depth) {
-        if (!PyObject_IS_GC(o)) {
-            return 1;
-        }
-        if (depth > 4) {
-            return !PyObject_GC_IsTracked(o);
-        }
-        if (PyTuple_CheckExact(o)) {
-            Py_ssize_t i, n = PyTuple_GET_SIZE(o);
-            for (i = 0; i < n; i++) {
-                if (!covcore_untrack_atoms(PyTuple_GET_ITEM(o, i), depth + 1)) {
-                    return 0;
-                }
-            }
-        }
-        else if (PyDict_CheckExact(o)) {
-            Py_ssize_t pos = 0;
-            PyObject *k, *v;
-            int all = 1;
-            while (PyDict_Next(o, &pos, &k, &v)) {
-                if (!covcore_untrack_atoms(k, depth + 1) || !covcore_untrack_atoms(v, depth + 1)) {
-                    all = 0;
-                }
-            }
-            if (!all) {
-                return 0;
-            }
-        }
-        else {
-            return !PyObject_GC_IsTracked(o);
-        }
-        if (PyObject_GC_IsTracked(o)) {
-            PyObject_GC_UnTrack(o);
-        }
-        return 1;
-    }
-    """
-    int covcore_untrack_atoms(object o, int depth)
-
 
 @cython.final
 cdef class SysMonTracer(_TracerBase):
