@@ -79,8 +79,9 @@ cdef class CodeState:
     # its first _enable_code and kept for the code object's life.
     cdef signed char straight
     # ... and the last code unit up to which its lines were recorded this
-    # epoch by an exception leaving it (PY_UNWIND) or a look at a running
-    # frame; -1: none (the same unwind again costs a comparison).
+    # epoch by an exception leaving it (read in the exec/__build_class__
+    # wrappers) or a look at a running frame; -1: none (the same again
+    # costs a comparison).
     cdef Py_ssize_t straight_upto
     # Branch mode: open-addressing set of packed arcs already recorded.
     cdef uint64_t *arcs

@@ -552,7 +552,7 @@ cdef class SysMonTracer(_TracerBase):
         them otherwise (_tracer_sysmon_straight.pxi).  Called before the
         data sets are read while measuring."""
         if self._straight_on and self.started:
-            _straight_frames(self, True, bool(self._partial))
+            _straight_frames(self, True, False)
 
     def event_counts(self):
         """How many callbacks of each kind ran since this tracer was made

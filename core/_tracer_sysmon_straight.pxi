@@ -187,6 +187,16 @@ cdef inline CodeState _st_peek(PyObject *code):
     return cs if cs.straight == 1 else None
 
 
+cdef CodeState _st_state(SysMonTracer t, object code):
+    """The valid CodeState of `code` if it is measured straight code, else
+    None (and no state made)."""
+    cdef CodeState cs
+    if _st_peek(<PyObject *>code) is None:
+        return None
+    cs = _lookup(t, <PyObject *>code)
+    return cs if cs.measured else None
+
+
 cdef int _record_units(SysMonTracer t, CodeState cs, object code, Py_ssize_t after, Py_ssize_t upto,
                        bint starts_only) except -1:
     """Record the lines of code units after..upto (inclusive; `after` -1:
@@ -202,7 +212,7 @@ cdef int _record_units(SysMonTracer t, CodeState cs, object code, Py_ssize_t aft
     if upto >= cs.nunit_lines:
         upto = cs.nunit_lines - 1
     prev = cs.unit_lines[after] if starts_only and 0 <= after < cs.nunit_lines else -2
-    for u in range(after + 1 if after >= 0 else 0, upto + 1):
+    for u in range(after + 1, upto + 1):
         line = cs.unit_lines[u]
         if line >= 0 and (not starts_only or line != prev):
             idx = line - cs.base
@@ -217,6 +227,19 @@ cdef int _record_units(SysMonTracer t, CodeState cs, object code, Py_ssize_t aft
                 PySet_Add(cs.file_data, line)
                 t.active = True
         prev = line
+    return 0
+
+
+cdef int _record_reached(SysMonTracer t, CodeState cs, object code, object entry,
+                         Py_ssize_t unit) except -1:
+    """A frame of `code` has reached code unit `unit`: record the lines up to
+    it, or with `entry` (its partial-frame entry) only the line starts since
+    the entry's unit, as LINE events would give them."""
+    if entry is not None:
+        _record_units(t, cs, code, entry[1], unit, True)
+    elif cs.left != -2 and unit > cs.straight_upto:
+        _record_units(t, cs, code, cs.straight_upto, unit, False)
+        cs.straight_upto = unit
     return 0
 
 
@@ -235,7 +258,7 @@ cdef object _straight_return(SysMonTracer t, object code, int offset):
         if frame != NULL:
             entry = t._partial.pop(id(<object>frame), None)
             if entry is not None:
-                _record_units(t, cs, code, entry[1], covcore_code_size(<PyObject *>code), True)
+                _record_reached(t, cs, code, entry, covcore_code_size(<PyObject *>code))
                 return None     # other frames of it may still need the event
     if _line_bitmap(cs, code) and cs.left != -2:     # (made again after an epoch change)
         for idx in range(cs.nlines):
@@ -261,23 +284,15 @@ def _straight_exception(exc):
     to the instruction that raised (tb_lasti)."""
     cdef SysMonTracer t = _st_tracer
     cdef CodeState cs
-    cdef Py_ssize_t lasti
     if t is None or not t.started:
         return
     tb = getattr(exc, "__traceback__", None)
     while tb is not None:
         frame = tb.tb_frame
-        code = frame.f_code
-        if _st_peek(<PyObject *>code) is not None:
-            cs = _lookup(t, <PyObject *>code)
-            lasti = tb.tb_lasti
-            if cs.measured and lasti >= 0:
-                entry = t._partial.pop(id(frame), None) if t._partial else None
-                if entry is not None:
-                    _record_units(t, cs, code, entry[1], lasti >> 1, True)
-                elif cs.left != -2 and (lasti >> 1) > cs.straight_upto:
-                    _record_units(t, cs, code, cs.straight_upto, lasti >> 1, False)
-                    cs.straight_upto = lasti >> 1
+        cs = _st_state(t, frame.f_code)
+        if cs is not None and tb.tb_lasti >= 0:
+            entry = t._partial.pop(id(frame), None) if t._partial else None
+            _record_reached(t, cs, frame.f_code, entry, tb.tb_lasti >> 1)
         tb = tb.tb_next
 
 
@@ -286,13 +301,12 @@ cdef int _st_install(SysMonTracer t) except -1:
     global _st_tracer, _st_wrappers, _st_originals
     import builtins
     current = (builtins.exec, builtins.__build_class__)
-    if _st_wrappers is None or _st_originals != current:
-        if _st_wrappers is not None and current == _st_wrappers:
-            pass                        # still ours, from a tracer that didn't undo them
-        else:
-            _st_originals = current
-            _st_wrappers = (covcore_st_wrapper(0, current[0], _straight_exception),
-                            covcore_st_wrapper(1, current[1], _straight_exception))
+    # The wrappers made before serve while the builtins are the ones they
+    # wrap (or still the wrappers themselves).
+    if current != _st_wrappers and current != _st_originals:
+        _st_originals = current
+        _st_wrappers = (covcore_st_wrapper(0, current[0], _straight_exception),
+                        covcore_st_wrapper(1, current[1], _straight_exception))
     builtins.exec, builtins.__build_class__ = _st_wrappers
     _st_tracer = t
     return 0
@@ -314,29 +328,20 @@ cdef int _st_uninstall(SysMonTracer t) except -1:
 
 
 cdef int _straight_frames(SysMonTracer t, bint record, bint keep) except -1:
-    """For every running frame of straight code (any thread): with `record`,
-    record the lines it has reached (since it became partial, if it is);
-    with `keep` (restart), remember it as partial from where it is now;
-    without, forget the partial frames."""
+    """For every running frame of measured straight code (any thread): with
+    `record`, record the lines it has reached (since it became partial, if it
+    is); with `keep` (restart), remember it as partial from where it is now.
+    (_shutdown forgets the partial frames.)"""
     cdef CodeState cs
     cdef Py_ssize_t lasti
     for frame in sys._current_frames().values():
         while frame is not None:
-            code = frame.f_code
-            if _st_peek(<PyObject *>code) is not None:
-                cs = _lookup(t, <PyObject *>code)
-                lasti = frame.f_lasti
-                if cs.measured and lasti >= 0:
-                    if record:
-                        entry = t._partial.get(id(frame))
-                        if entry is not None:
-                            _record_units(t, cs, code, entry[1], lasti >> 1, True)
-                        elif cs.left != -2 and (lasti >> 1) > cs.straight_upto:
-                            _record_units(t, cs, code, cs.straight_upto, lasti >> 1, False)
-                            cs.straight_upto = lasti >> 1
-                    if keep:
-                        t._partial[id(frame)] = (frame, lasti >> 1)
+            cs = _st_state(t, frame.f_code)
+            lasti = frame.f_lasti
+            if cs is not None and lasti >= 0:
+                if record:
+                    _record_reached(t, cs, frame.f_code, t._partial.get(id(frame)), lasti >> 1)
+                if keep:
+                    t._partial[id(frame)] = (frame, lasti >> 1)
             frame = frame.f_back
-    if not keep:
-        t._partial = {}
     return 0

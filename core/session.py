@@ -117,7 +117,7 @@ class Coverage(ReportMethods):
                 raise ConfigError(
                     f"Unsupported concurrency choice: {conc!r} (covcore supports {', '.join(_CONCURRENCY)})"
                 )
-            if conc in ("greenlet", "eventlet", "gevent"):
+            if conc in _GREEN_CONCURRENCY:
                 # Measurement needs nothing special for them (line data is kept
                 # per code object, not per stack), but the library must exist.
                 import importlib.util
@@ -260,7 +260,7 @@ class Coverage(ReportMethods):
                 bool(self.config.branch),
                 self._warn,
                 selector.fast_rules(),
-                frames_suspend=bool(set(self.config.concurrency or ()) & {"greenlet", "eventlet", "gevent"}),
+                frames_suspend=any(conc in _GREEN_CONCURRENCY for conc in self.config.concurrency or ()),
             )
             if self._auto_data and not self._data_suffix:
                 self.load()
@@ -536,7 +536,10 @@ class Coverage(ReportMethods):
         self.config.set_option(name, value)
 
 
-_CONCURRENCY = ("thread", "multiprocessing", "greenlet", "eventlet", "gevent")
+#: The concurrency libraries whose frames are suspended out of every
+#: thread's stack (greenlets).
+_GREEN_CONCURRENCY = ("greenlet", "eventlet", "gevent")
+_CONCURRENCY = ("thread", "multiprocessing") + _GREEN_CONCURRENCY
 
 _INSTANCES: WeakSet[Coverage] = WeakSet()
 
