@@ -58,6 +58,7 @@ from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF, Py_DECREF, Py_XDECREF
 from cpython.mem cimport PyMem_Malloc, PyMem_Realloc, PyMem_Free
 from cpython.set cimport PySet_Add
+from cpython.exc cimport PyErr_WriteUnraisable
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from libc.string cimport memset, strlen
 from libc.stdint cimport uint64_t, uint32_t

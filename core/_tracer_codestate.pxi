@@ -74,7 +74,7 @@ cdef class CodeState:
     cdef Py_ssize_t nunit_lines
     # sysmon on 3.12: superinstructions written back this epoch (unmeasured code)
     cdef bint requickened
-    # sysmon line mode: is it straight-line code measured with PY_RETURN
+    # sysmon line mode: is it straight-line code the exec/__build_class__ wrappers record
     # (_tracer_sysmon_straight.pxi)?  -1 undecided, 0 no, 1 yes; decided at
     # its first _enable_code and kept for the code object's life.
     cdef signed char straight

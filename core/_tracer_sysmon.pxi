@@ -54,7 +54,7 @@ cdef class SysMonTracer(_TracerBase):
     cdef int _ev_local_arcs     # LINE | JUMP | PY_RETURN
     cdef int _ev_branch
     cdef int _ev_return
-    cdef bint _straight_on      # line mode: straight code takes PY_RETURN (_tracer_sysmon_straight.pxi)
+    cdef bint _straight_on      # line mode: straight code takes no event (_tracer_sysmon_straight.pxi)
     cdef dict _partial          # id(frame) -> (frame, code unit): straight frames running at a restart()
     cdef dict _local_codes      # id(code) -> code with local events set by us
     cdef dict _completed        # id(code) -> code whose events went off once complete (line mode)
@@ -69,6 +69,7 @@ cdef class SysMonTracer(_TracerBase):
     cdef object _cb_unwind
     # How many callbacks of each kind ran (see event_counts()).
     cdef long n_start, n_line, n_instruction, n_branch, n_jump, n_return, n_unwind, n_complete
+    cdef long n_straight         # straight bodies recorded by the wrappers (not an event)
     cdef long n_skipped         # nested code objects of unmeasured files marked (_tracer_sysmon_skip.pxi)
 
     def __init__(self, data, should_trace, should_trace_cache, *, branch=False, warn=None):
@@ -118,8 +119,10 @@ cdef class SysMonTracer(_TracerBase):
                                 and not (covcore_code_co_flags(<PyObject *>code) & 0x1)   # CO_OPTIMIZED
                                 and _is_straight(code) and _line_bitmap(cs, code)) else 0
         if self._straight_on and cs.straight == 1:
-            events = self._ev_return    # one event (_tracer_sysmon_straight.pxi)
-        elif not self.branch and _long_lines(cs, code):
+            # No event at all: the wrapper that started it records its lines
+            # when it returns (_tracer_sysmon_straight.pxi).
+            return 0
+        if not self.branch and _long_lines(cs, code):
             events = self._ev_instruction
         elif self.branch:
             if cs.cmap is None:
@@ -149,7 +152,7 @@ cdef class SysMonTracer(_TracerBase):
                     cs = _lookup(self, <PyObject *>code)
                     if only is None:
                         # Running at start(): lines it ran before must not
-                        # count, so LINE events, never PY_RETURN.
+                        # count, so LINE events, never the straight way.
                         cs.straight = 0
                     if cs.measured:
                         if cs.local_epoch != _epoch:
@@ -548,8 +551,8 @@ cdef class SysMonTracer(_TracerBase):
 
     def record_running(self):
         """Record the lines that running frames of straight-line code (line
-        mode, every thread) have reached so far: their PY_RETURN records
-        them otherwise (_tracer_sysmon_straight.pxi).  Called before the
+        mode, every thread) have reached so far: the wrapper that started
+        them records them when they end (_tracer_sysmon_straight.pxi).  Called before the
         data sets are read while measuring."""
         if self._straight_on and self.started:
             _straight_frames(self, True, False)
@@ -565,6 +568,7 @@ cdef class SysMonTracer(_TracerBase):
             "branch": self.n_branch,
             "jump": self.n_jump,
             "return": self.n_return,
+            "straight": self.n_straight,
             "unwind": self.n_unwind,
             "complete": self.n_complete,
             "skipped": self.n_skipped,

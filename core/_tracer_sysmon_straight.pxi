@@ -4,29 +4,34 @@
 # A code object with no jump instruction, no exception table and no
 # generator flag runs from its first instruction to its last, in order, or
 # until an exception leaves it.  Line mode measures module and class bodies
-# of that kind with one event instead of one per line (LINE) or per
-# instruction (INSTRUCTION):
+# of that kind without any event of their own:
 #
-# * its local PY_RETURN records every line of the code object (a frame that
-#   returns ran them all) and DISABLEs itself (such bodies run once);
-# * an exception leaving it passes through the builtins that run module and
-#   class bodies, exec() and __build_class__(), which covcore wraps while it
-#   measures (in C: no frame of their own, nothing else changes): the
-#   exception's traceback says, for each straight frame it left, the
-#   instruction that raised (tb_lasti), and the lines up to it are recorded
-#   (_straight_exception).  Only code objects whose first frame was started
-#   by one of the two wrappers are measured this way (covcore_st_entering):
-#   an exception could leave any other frame unseen.  (The global PY_UNWIND
-#   event would see every frame, but it costs ~450 instructions for every
-#   frame any exception leaves, anywhere: +30% for code that raises through
-#   small functions.)
+# * the builtins that run module and class bodies, exec() and
+#   __build_class__(), are wrapped while covcore measures (in C: no frame of
+#   their own, nothing else changes).  Only code objects whose first frame
+#   was started by one of the two wrappers are measured this way
+#   (covcore_st_entering), and they get no local events at all: no
+#   _Py_Instrument pass, no callback.
+# * when the wrapper's call returns, the body ran to its end: every line of
+#   the code object is recorded (_straight_done; a body that runs again finds
+#   them recorded, one comparison).
+# * an exception leaving it passes the wrapper too: the exception's
+#   traceback says, for each straight frame it left, the instruction that
+#   raised (tb_lasti), and the lines up to it are recorded
+#   (_straight_exception).  (The global PY_UNWIND event would see every
+#   frame, but it costs ~450 instructions for every frame any exception
+#   leaves, anywhere: +30% for code that raises through small functions.)
 # * record_running() (the collector calls it before it reads the data sets:
 #   saving, get_data(), a context switch) and stop() record, for each
 #   straight frame still running (any thread), the lines up to its current
 #   instruction (f_lasti).  restart() (a new context) then keeps each such
-#   frame as "partial": its PY_RETURN (or an exception) records only the
-#   lines LINE events would have given after that instruction (line starts,
-#   _record_units with starts_only).
+#   frame as "partial" and gives its code object a local PY_RETURN: that
+#   event (or an exception) records only the lines LINE events would have
+#   given after that instruction (line starts, _record_units with
+#   starts_only), and the wrapper leaves code with local events to it.
+# * a body an exception left gets a local PY_RETURN as well, so that a later
+#   run of it that no wrapper starts (eval() of the same code object) is
+#   still recorded when it returns.
 #
 # These are the lines LINE events record: in straight code every line that
 # co_lines() names past the RESUME prefix has an instruction that runs once
@@ -40,12 +45,18 @@ cdef extern from *:
     """
     /* The builtins exec() and __build_class__() while sysmon line mode
        measures straight code: each notes, for its thread, the code object
-       it is about to run (covcore_st_entering: compared by identity only),
-       and hands an exception coming out of it to the hook with the
-       exception set aside, then restores it. */
+       it is about to run (covcore_st_entering: compared by identity only);
+       when the call returns, it hands that code object to covcore_st_done,
+       and an exception coming out of it to the hook with the exception set
+       aside, then restores it. */
     static _Thread_local PyObject *covcore_st_entering = NULL;
     static PyObject *covcore_st_orig[2] = {NULL, NULL};
     static PyObject *covcore_st_hook = NULL;
+    static void (*covcore_st_done)(PyObject *) = NULL;
+
+    static void covcore_st_set_done(void (*done)(PyObject *)) {
+        covcore_st_done = done;
+    }
 
     static PyObject *covcore_st_call(int which, PyObject *code, PyObject *const *args,
                                      size_t nargsf, PyObject *kwnames) {
@@ -56,9 +67,14 @@ cdef extern from *:
         }
         prev = covcore_st_entering;
         covcore_st_entering = code;
+        Py_XINCREF(code);
         res = PyObject_Vectorcall(covcore_st_orig[which], args, nargsf, kwnames);
         covcore_st_entering = prev;
     #if PY_VERSION_HEX >= 0x030C0000
+        if (res != NULL && code != NULL && covcore_st_done != NULL) {
+            covcore_st_done(code);
+        }
+        Py_XDECREF(code);
         if (res == NULL && covcore_st_hook != NULL) {
             PyObject *exc = PyErr_GetRaisedException();
             if (exc != NULL) {
@@ -68,6 +84,8 @@ cdef extern from *:
                 PyErr_SetRaisedException(exc);
             }
         }
+    #else
+        Py_XDECREF(code);
     #endif
         return res;
     }
@@ -116,10 +134,11 @@ cdef extern from *:
     """
     object covcore_st_wrapper(int which, object orig, object hook)
     int covcore_st_is_entering(PyObject *code)
+    void covcore_st_set_done(void (*done)(PyObject *) noexcept)
 
 
 cdef unsigned char _st_jump[256]
-cdef int _straight_policy = 0     # 0: straight code takes PY_RETURN; 1: never (tests)
+cdef int _straight_policy = 0     # 0: straight code takes no event; 1: LINE events as all code (tests)
 
 
 cdef void _st_init_tables() except *:
@@ -137,7 +156,7 @@ if _sysmon is not None:
 
 def _set_straight_policy_for_tests(int policy):
     """0: straight-line module and class bodies started by exec() or
-    __build_class__ are measured with PY_RETURN (the default); 1: with LINE
+    __build_class__ are recorded by their wrappers (the default); 1: with LINE
     or INSTRUCTION events, as other code (the reference the tests compare
     against)."""
     global _straight_policy
@@ -148,7 +167,7 @@ def is_straight_code(code):
     """Is `code` (a code object) straight-line code: no jump instruction, no
     exception table, not a generator, coroutine or async generator?  (Python
     3.12+; False before.)  SysMonTracer's line mode measures such a module
-    or class body with one PY_RETURN when exec() or __build_class__ starts it."""
+    or class body without events when exec() or __build_class__ starts it."""
     if _sysmon is None:
         return False
     return _is_straight(code)
@@ -243,13 +262,61 @@ cdef int _record_reached(SysMonTracer t, CodeState cs, object code, object entry
     return 0
 
 
+cdef int _record_all(SysMonTracer t, CodeState cs, object code) except -1:
+    """A frame of straight `code` ran to its end: record all its lines."""
+    cdef int idx
+    if _line_bitmap(cs, code) and cs.left != -2:     # (made again after an epoch change)
+        for idx in range(cs.nlines):
+            if cs.seen[idx] == 0:
+                cs.seen[idx] = 1
+                PySet_Add(cs.file_data, cs.base + idx)
+        t.active = True
+    cs.left = -2
+    return 0
+
+
+cdef void _straight_done(PyObject *code) noexcept:
+    """The wrappers' exec() or __build_class__() call that started `code`
+    (a code object) returned: if it is measured straight code without local
+    events, it ran to its end; record all its lines."""
+    cdef SysMonTracer t = _st_tracer
+    cdef CodeState cs
+    if t is None or not t.started:
+        return
+    cs = _st_peek(code)
+    if cs is None or (cs.left == -2 and cs.epoch == _epoch and cs.owner is t.data):
+        return      # not straight, or recorded already this epoch
+    try:
+        if id(<object>code) in t._local_codes:
+            return      # its PY_RETURN records it (partial frames; see restart())
+        cs = _lookup(t, code)
+        if cs.measured and cs.straight == 1:
+            t.n_straight += 1
+            _record_all(t, cs, <object>code)
+    except BaseException:
+        PyErr_WriteUnraisable(<object>code)
+
+
+if _sysmon is not None:
+    covcore_st_set_done(_straight_done)
+
+
+cdef int _st_return_events(SysMonTracer t, object code) except -1:
+    """Give straight `code` a local PY_RETURN (see the top of this file)."""
+    if id(code) in t._local_codes or t._get_tool(t.tool_id) != "covcore":
+        return 0
+    t._set_local_events(t.tool_id, code, t._ev_return)
+    t._local_codes[id(code)] = code
+    return 0
+
+
 cdef object _straight_return(SysMonTracer t, object code, int offset):
-    """PY_RETURN of a straight module or class body (line mode): record all
-    its lines, then DISABLE (such a body runs once as a rule; see
-    _record_line)."""
+    """PY_RETURN of a straight module or class body that has local events
+    (partial frames at a restart(), or left by an exception before): record
+    all its lines, or a partial frame's, then DISABLE once no partial frame
+    is left."""
     cdef CodeState cs = _lookup(t, <PyObject *>code)
     cdef PyFrameObject *frame
-    cdef int idx
     t.n_return += 1
     if not cs.measured or cs.straight != 1:
         return t._disable
@@ -260,13 +327,7 @@ cdef object _straight_return(SysMonTracer t, object code, int offset):
             if entry is not None:
                 _record_reached(t, cs, code, entry, covcore_code_size(<PyObject *>code))
                 return None     # other frames of it may still need the event
-    if _line_bitmap(cs, code) and cs.left != -2:     # (made again after an epoch change)
-        for idx in range(cs.nlines):
-            if cs.seen[idx] == 0:
-                cs.seen[idx] = 1
-                PySet_Add(cs.file_data, cs.base + idx)
-        t.active = True
-    cs.left = -2
+    _record_all(t, cs, code)
     return t._disable
 
 
@@ -293,6 +354,7 @@ def _straight_exception(exc):
         if cs is not None and tb.tb_lasti >= 0:
             entry = t._partial.pop(id(frame), None) if t._partial else None
             _record_reached(t, cs, frame.f_code, entry, tb.tb_lasti >> 1)
+            _st_return_events(t, frame.f_code)
         tb = tb.tb_next
 
 
@@ -343,5 +405,6 @@ cdef int _straight_frames(SysMonTracer t, bint record, bint keep) except -1:
                     _record_reached(t, cs, frame.f_code, t._partial.get(id(frame)), lasti >> 1)
                 if keep:
                     t._partial[id(frame)] = (frame, lasti >> 1)
+                    _st_return_events(t, frame.f_code)
             frame = frame.f_back
     return 0

@@ -1,11 +1,12 @@
 """Straight-line code under the ``sys.monitoring`` tracer's line mode.
 
 A module or class body without jumps, exception table or generator flags,
-started by ``exec()`` or ``__build_class__()``, is measured with one
-PY_RETURN event (an exception leaving it is read from its traceback in
-covcore's wrappers of those two builtins; running frames are looked at when
-the data is read, at stop and at a context switch) instead of a LINE or
-INSTRUCTION event per line: see ``core/_tracer_sysmon_straight.pxi``.  The
+started by ``exec()`` or ``__build_class__()``, is measured with no event
+at all instead of a LINE or INSTRUCTION event per line: covcore's wrappers of
+those two builtins record all its lines when the call returns, and read an
+exception leaving it from its traceback; running frames are looked at when
+the data is read, at stop and at a context switch (which gives the frames'
+code a local PY_RETURN): see ``core/_tracer_sysmon_straight.pxi``.  The
 lines recorded must be exactly those LINE events record; the tests compare
 with the same run measured the old way, and state the lines they expect.
 """
@@ -131,7 +132,7 @@ def test_which_code_is_straight():
     assert not is_straight_code(compile("if a:\n    b = 1\n", "m.py", "exec"))
 
 
-def test_straight_bodies_take_one_event(tmp_path):
+def test_straight_bodies_take_no_event(tmp_path):
     path = write(tmp_path / "flat.py", """\
         import os
         A = 1
@@ -156,9 +157,10 @@ def test_straight_bodies_take_one_event(tmp_path):
     """)
     data, counts = both(path)
     assert data == {path: {1, 2, 4, 5, 7, 8, 10, 12, 13, 14, 16, 17, 18, 19}}
-    # The module body (run by runpy's exec) and K's body: one PY_RETURN each.
-    # Functions keep LINE events: an exception could leave them unseen.
-    assert (counts["return"], counts["instruction"], counts["unwind"]) == (2, 0, 0)
+    # The module body (run by runpy's exec) and K's body: recorded by the
+    # wrappers, no event.  Functions keep LINE events: an exception could
+    # leave them unseen.
+    assert (counts["straight"], counts["return"], counts["instruction"], counts["unwind"]) == (2, 0, 0, 0)
     assert counts["line"] > 0
 
 
@@ -178,7 +180,7 @@ def test_an_exception_ends_the_lines(tmp_path):
     """)
     data, counts = both(path, catch=ValueError)
     assert data == {path: {1, 2, 3, 6, 7, 8}}
-    assert counts["return"] == 0
+    assert (counts["straight"], counts["return"]) == (0, 0)
 
 
 def test_an_exception_in_the_first_line_and_in_a_name(tmp_path):
@@ -237,7 +239,7 @@ def test_only_bodies_that_exec_or_a_class_statement_start(tmp_path):
 
     tracer.start()
     try:
-        exec(compile("A = 1\nB = 2\n", path, "exec"))         # a code object: one PY_RETURN
+        exec(compile("A = 1\nB = 2\n", path, "exec"))         # a code object: no event
         exec(f"C = 3\nD = 4\n# {path}\n")                     # a string: <string>, unmeasured
         func_code = compile("def g():\n    x = 1\n    return x\n", path, "exec").co_consts[0]
         exec(func_code)                                          # a function's code: LINE
@@ -245,7 +247,7 @@ def test_only_bodies_that_exec_or_a_class_statement_start(tmp_path):
         tracer.stop()
     assert lines_of(data) == {path: {1, 2, 3}}
     counts = tracer.event_counts()
-    assert (counts["return"], counts["line"]) == (1, 2)
+    assert (counts["straight"], counts["return"], counts["line"]) == (1, 0, 2)
 
 
 def test_snippets_and_corpus_record_the_same_lines(tmp_path):
@@ -371,6 +373,56 @@ def test_a_context_switch_inside_a_straight_body(tmp_path):
         tracer.stop()
         assert before == {path: {1, 2, 3, 4}}, straight
         assert lines_of(data) == {path: {5, 6}}, straight
+        if straight:
+            # Both frames were partial: their code objects got a local
+            # PY_RETURN, and the wrappers left them to it.
+            counts = tracer.event_counts()
+            assert (counts["return"], counts["straight"]) == (2, 0)
+
+
+def test_a_body_an_exception_left_is_recorded_when_eval_runs_it_again(tmp_path):
+    # exec() (wrapped) runs it first and it fails at line 2; eval() (not
+    # wrapped) runs the same code object again, to its end: the local
+    # PY_RETURN the exception gave it records lines 3 and 4.
+    path = write(tmp_path / "again.py", """\
+        a = 1
+        b = 1 / DIVISOR
+        c = 3
+        d = 4
+    """)
+    for straight in (True, False):
+        code, data, tracer = fresh(path, straight)
+        tracer.start()
+        try:
+            with pytest.raises(ZeroDivisionError):
+                exec(code, {"DIVISOR": 0})
+            assert lines_of(data) == {path: {1, 2}}, straight
+            eval(code, {"DIVISOR": 1})
+        finally:
+            tracer.stop()
+        assert lines_of(data) == {path: {1, 2, 3, 4}}, straight
+        if straight:
+            counts = tracer.event_counts()
+            assert (counts["straight"], counts["return"], counts["line"]) == (0, 1, 0)
+
+
+def test_a_body_run_again_is_recorded_once(tmp_path):
+    path = write(tmp_path / "twice.py", """\
+        class K:
+            a = 1
+            b = 2
+    """)
+    code, data, tracer = fresh(path, True)
+    tracer.start()
+    try:
+        exec(code, {})
+        exec(code, {})
+    finally:
+        tracer.stop()
+    assert lines_of(data) == {path: {1, 2, 3}}
+    counts = tracer.event_counts()
+    # The module body and K's, each once; the second run finds them recorded.
+    assert (counts["straight"], counts["return"], counts["line"]) == (2, 0, 0)
 
 
 def test_a_straight_body_in_another_thread_at_stop(tmp_path):
@@ -448,7 +500,7 @@ def test_greenlet_concurrency_keeps_line_events(tmp_path):
             namespace = runpy.run_path({path!r}, run_name="suspended")   # keeps g (and K's frame) alive
             cov.stop()
             results[str(bool(concurrency))] = [sorted(cov.get_data().lines({path!r})),
-                                               tracers[0].event_counts()["return"]]
+                                               tracers[0].event_counts()["straight"]]
             namespace["g"].throw()      # GreenletExit: it ends quietly
         print(json.dumps(results))
     """)

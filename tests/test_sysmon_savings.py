@@ -95,6 +95,10 @@ def run(tmp_path, *, measured_too=False):
     data: dict = {}
     tracer = tracer_class("sysmon")(data, lambda f: f if f == main else None, {}, branch=False)
     mod_ns: dict = {"__name__": "other_mod"}
+    # No collection in the window: finalizers of other tests' objects would
+    # run code of their own there, and the counts are exact.
+    gc.collect()
+    gc.disable()
     tracer.start()
     try:
         exec(compile(MODULE, other, "exec"), mod_ns)
@@ -110,6 +114,7 @@ def run(tmp_path, *, measured_too=False):
         mod_ns["C"].D().deep()
     finally:
         tracer.stop()
+        gc.enable()
     return data, tracer.event_counts(), mod_ns
 
 
