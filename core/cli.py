@@ -50,7 +50,9 @@ def _coverage(args: argparse.Namespace, **kwargs: Any) -> Any:
     return Coverage(config_file=args.rcfile or True, debug=args.debug, **kwargs)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace, run_cache: tuple[Any] | None = None) -> int:
+    """``covcore run``.  `run_cache`: ``(finder or None,)`` when main()
+    tried to install the run cache (:mod:`covcore.importcache`)."""
     from covcore.execfile import ProgramRunner, strip_traceback
 
     cov = _coverage(
@@ -93,6 +95,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     process.install_sigterm_handler()
     cov.start()
     process.freeze_startup_objects(cov)
+    cache_names = None
+    if run_cache is not None:
+        from covcore import importcache
+
+        importcache.uninstall(run_cache[0])
+        if run_cache[0] is None:
+            cache_names = importcache.run_modules()  # written once the data is saved
     try:
         runner.run()
     except SystemExit as exc:
@@ -130,6 +139,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             # One line; a program that failed keeps its own exit code, else 1.
             print(f"covcore: {one_line(str(exc))}", file=sys.stderr)
             status = status or EXIT_ERROR
+    if cache_names:
+        importcache.write_cache(cache_names)
     if interrupted:
         import signal
 
@@ -141,6 +152,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``covcore`` command; returns the exit code (0, 1 or 2)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    run_cache = None
+    if argv and argv[0] == "run":
+        # The modules the run needs come from one file if it's there
+        # (covcore.importcache); cmd_run takes the finder off again.
+        from covcore import importcache
+
+        run_cache = (importcache.install(),)
     if sys.argv and sys.argv[0] and os.path.exists(sys.argv[0]):
         from covcore.selection import never_measure
 
@@ -192,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise UsageError(f"Don't know topic {args.topic!r}")
             return EXIT_OK
         if args.command == "run":
-            return cmd_run(args)
+            return cmd_run(args, run_cache)
         from covcore import clicommands  # the other commands: not in every measured process
 
         return getattr(clicommands, f"cmd_{args.command}")(args)

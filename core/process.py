@@ -82,12 +82,18 @@ def process_startup() -> Coverage | None:
     global _started
     if _started is not None:
         return None
-    cov = _coverage_for_child()
-    if cov is None:
-        return None
-    _started = cov
-    cov._warn_no_data = False  # a child that ran no measured code is normal
-    cov.start()
+    from covcore import importcache
+
+    finder = importcache.install()  # covcore's modules from one file, if it's there
+    try:
+        cov = _coverage_for_child()
+        if cov is None:
+            return None
+        _started = cov
+        cov._warn_no_data = False  # a child that ran no measured code is normal
+        cov.start()
+    finally:
+        importcache.uninstall(finder)
     install_sigterm_handler()
     freeze_startup_objects(cov)
     return cov

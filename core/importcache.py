@@ -1,0 +1,213 @@
+"""One file holding the compiled modules a measured process imports.
+
+Every measured process (``covcore run``, and each subprocess measured through
+``covcore.pth``) imports ~17 of covcore's modules before its program starts.
+The import system spends more on finding and loading each of them than on
+running it: a search of ``sys.meta_path`` and the package directory, a
+``stat`` of the source, an ``open`` and ``read`` of the ``.pyc``, and ~300 K
+instructions of importlib's own Python code (3.12) — about 1 ms of every
+measured process in all.
+
+The run cache, ``covcore/__pycache__/runpath.<cache tag>.bundle``, keeps the
+compiled code of those modules in one file.  ``covcore run`` writes it when
+it found none, or a stale one, from the ``.pyc`` files the import system wrote
+in that run (never when ``sys.dont_write_bytecode`` is set, as with
+``PYTHONDONTWRITEBYTECODE``).  A process that finds it valid serves those
+modules from it through a finder first on ``sys.meta_path`` until its program
+starts, then removes the finder.  Valid means: this interpreter's bytecode
+magic number, and for every module the size and modification time its
+source file had when its ``.pyc`` was written, as the import system checks
+a ``.pyc`` (one ``stat`` per module); a stale entry makes the whole file
+unused.  Modules the file lacks load as usual.  ``COVCORE_NO_RUN_CACHE=1``
+turns it off; ``covcore debug sys`` says whether it is used.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+
+from _frozen_importlib_external import MAGIC_NUMBER, SourceFileLoader, cache_from_source, spec_from_file_location
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+    from types import CodeType, ModuleType
+    from typing import Iterable, Sequence
+
+_FORMAT = 1
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+#: covcore's modules already imported when install() ran: they come before
+#: any cache could serve them, so a cache written later leaves them out.
+_preloaded: frozenset[str] = frozenset()
+
+
+def cache_path() -> str | None:
+    """The run cache's file name for this interpreter, or None when there is
+    none to use: ``COVCORE_NO_RUN_CACHE`` set, ``-O`` (other ``.pyc`` files),
+    or an implementation without a cache tag."""
+    tag = sys.implementation.cache_tag
+    if tag is None or sys.flags.optimize or os.environ.get("COVCORE_NO_RUN_CACHE"):
+        return None
+    return os.path.join(_PACKAGE_DIR, "__pycache__", f"runpath.{tag}.bundle")
+
+
+class _CachedLoader(SourceFileLoader):
+    """A source file loader whose code comes from the run cache (source,
+    file name and ``is_package`` as the usual loader's)."""
+
+    def __init__(self, fullname: str, path: str, code: bytes) -> None:
+        super().__init__(fullname, path)
+        self._code = code
+
+    def get_code(self, fullname: str) -> CodeType:
+        return marshal.loads(self._code)
+
+
+class RunCacheFinder:
+    """The meta path finder serving the modules of a valid run cache, each
+    at most once (a module imported again is in ``sys.modules``)."""
+
+    def __init__(self, path: str, entries: dict[str, tuple[str, bytes]]) -> None:
+        self.path = path
+        self.entries = entries
+        self.served: list[str] = []
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> ModuleSpec | None:
+        entry = self.entries.pop(fullname, None)
+        if entry is None:
+            return None
+        origin, code = entry
+        self.served.append(fullname)
+        return spec_from_file_location(fullname, origin, loader=_CachedLoader(fullname, origin, code))
+
+
+def _source_stamp(origin: str) -> tuple[int, int]:
+    """(mtime, size) of a source file as a ``.pyc`` header holds them.
+    :raises OSError: the file can't be looked at."""
+    st = os.stat(origin)
+    return int(st.st_mtime) & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF
+
+
+def read_cache(path: str) -> dict[str, tuple[str, bytes]] | None:
+    """The entries ``{module name: (source file, marshalled code)}`` of the run
+    cache `path` if it is valid for this interpreter and every source file
+    is as it was (see the module's docstring), else None.  Raises nothing."""
+    try:
+        with open(path, "rb") as f:
+            fmt, magic, entries = marshal.loads(f.read())
+        if fmt != _FORMAT or magic != MAGIC_NUMBER:
+            return None
+        valid = {}
+        for name, (origin, mtime, size, code) in entries.items():
+            if _source_stamp(origin) != (mtime, size):
+                return None
+            valid[name] = (origin, code)
+        return valid
+    except Exception:  # noqa: BLE001 - missing, unreadable, corrupt, another format: not used
+        return None
+
+
+def install() -> RunCacheFinder | None:
+    """Put a finder for the valid run cache first on ``sys.meta_path`` and
+    return it; None (and nothing changed) when there is no valid cache.
+    Modules already imported are left out.  Raises nothing."""
+    global _preloaded
+    _preloaded = frozenset(name for name in sys.modules if name == "covcore" or name.startswith("covcore."))
+    path = cache_path()
+    if path is None:
+        return None
+    entries = read_cache(path)
+    if not entries:
+        return None
+    for name in list(entries):
+        if name in sys.modules:
+            del entries[name]
+    finder = RunCacheFinder(path, entries)
+    sys.meta_path.insert(0, finder)
+    return finder
+
+
+def uninstall(finder: RunCacheFinder | None) -> None:
+    """Take `finder` (from :func:`install`, or None) off ``sys.meta_path``."""
+    if finder is not None:
+        try:
+            sys.meta_path.remove(finder)
+        except ValueError:
+            pass
+
+
+def run_modules() -> list[str]:
+    """The names of covcore's modules imported now from source files of this
+    package, but not before :func:`install` ran (what a run cache written now
+    would hold)."""
+    names = []
+    for name, module in list(sys.modules.items()):
+        if (name == "covcore" or name.startswith("covcore.")) and name not in _preloaded:
+            origin = getattr(getattr(module, "__spec__", None), "origin", None)
+            if isinstance(origin, str) and origin.endswith(".py") and \
+                    os.path.dirname(os.path.abspath(origin)).startswith(_PACKAGE_DIR):
+                names.append(name)
+    return names
+
+
+def write_cache(names: Iterable[str], path: str | None = None) -> bool:
+    """Write the run cache (`path`, by default :func:`cache_path`) for the
+    modules `names` (imported now), from their ``.pyc`` files: only those
+    whose ``.pyc`` is timestamp-checked and matches its source now.  Written
+    to a temporary file and renamed into place; nothing when
+    ``sys.dont_write_bytecode`` is set.  Returns whether it was written;
+    raises nothing (a read-only install simply has no run cache)."""
+    if path is None:
+        path = cache_path()
+    if path is None or sys.dont_write_bytecode:
+        return False
+    entries = {}
+    for name in names:
+        origin = getattr(getattr(sys.modules.get(name), "__spec__", None), "origin", None)
+        if not isinstance(origin, str) or not origin.endswith(".py"):
+            continue
+        try:
+            with open(cache_from_source(origin), "rb") as f:
+                pyc = f.read()
+            stamp = _source_stamp(origin)
+        except (OSError, ValueError, NotImplementedError):
+            continue
+        # The header: magic, flags (0: checked by timestamp), mtime, size.
+        if len(pyc) <= 16 or pyc[:4] != MAGIC_NUMBER or pyc[4:8] != b"\0\0\0\0":
+            continue
+        mtime, size = int.from_bytes(pyc[8:12], "little"), int.from_bytes(pyc[12:16], "little")
+        if (mtime, size) != stamp:
+            continue
+        entries[name] = (origin, mtime, size, pyc[16:])
+    if not entries:
+        return False
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(marshal.dumps((_FORMAT, MAGIC_NUMBER, entries)))
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        return False
+    return True
+
+
+def describe() -> str:
+    """The run cache's state for ``covcore debug sys``: its file name and
+    how many modules it holds, or why there is none to use."""
+    if os.environ.get("COVCORE_NO_RUN_CACHE"):
+        return "-off- (COVCORE_NO_RUN_CACHE)"
+    path = cache_path()
+    if path is None:
+        return "-none- (no .pyc cache tag, or -O)"
+    entries = read_cache(path)
+    if entries is None:
+        state = "stale or unreadable" if os.path.exists(path) else "not written yet"
+        return f"{path} ({state}: written by the next 'covcore run')"
+    return f"{path} ({len(entries)} modules)"
