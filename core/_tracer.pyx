@@ -60,7 +60,7 @@ from cpython.mem cimport PyMem_Malloc, PyMem_Realloc, PyMem_Free
 from cpython.set cimport PySet_Add
 from cpython.exc cimport PyErr_WriteUnraisable
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
-from libc.string cimport memset, strlen
+from libc.string cimport memset, strlen, memcpy
 from libc.stdint cimport uint64_t, uint32_t
 from libc.limits cimport INT_MIN, INT_MAX
 
@@ -322,6 +322,7 @@ CODE_EXTRA = covcore_extra_index >= 0
 
 include "_tracer_codestate.pxi"     # CodeState, line bitmaps
 include "_tracer_services.pxi"
+include "_tracer_sqlite.pxi"       # covcore.sqlitewrite's records and varints
 include "_tracer_sigterm.pxi"
 
 

@@ -2,8 +2,10 @@
 
 A :class:`CoverageData` holds, per measured file and per context, the set of
 executed lines (statement coverage) or of executed arcs (branch coverage).
-It writes covcore's SQLite data file; :mod:`covcore.dataread` reads it
-(imported when a file is read: a measured process only writes).
+It writes covcore's SQLite data file, laying out the database itself
+(:mod:`covcore.sqlitewrite`: no SQLite library in a measured process);
+:mod:`covcore.dataread` reads it with :mod:`sqlite3` (imported when a file is
+read: a measured process only writes).
 
 The data file (schema version :data:`SCHEMA_VERSION`)::
 
@@ -28,10 +30,10 @@ import os
 import sys
 import time
 
-from covcore.datafiles import TEMP_MARK, dead_temp_files, hostname, write_failure
+from covcore.datafiles import TEMP_MARK, dead_temp_files, hostname
 from covcore.errors import DataError
 from covcore.numbits import numbits_packer
-from covcore.sqlitedb import SqliteDb
+from covcore.sqlitewrite import Table, write_database
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing at run time
 if TYPE_CHECKING:
@@ -61,6 +63,23 @@ CREATE TABLE arc_pairs (
 );
 CREATE TABLE tracer (file_id INTEGER PRIMARY KEY REFERENCES file (id), tracer TEXT NOT NULL);
 """
+
+
+def _tables() -> list[Table]:
+    """:data:`_SCHEMA`'s tables as :mod:`covcore.sqlitewrite` writes them:
+    the statements as SQLite stores them, the ``INTEGER PRIMARY KEY``
+    columns (the rowids), and the autoindexes of the ``PRIMARY KEY`` and
+    ``UNIQUE`` constraints."""
+    sql = {stmt.split()[2]: stmt for stmt in (s.strip() for s in _SCHEMA.split(";")) if stmt}
+    return [
+        Table("covcore_schema", sql["covcore_schema"], 1),
+        Table("meta", sql["meta"], 2, indexes=[(0,)]),
+        Table("file", sql["file"], 2, rowid_col=0, indexes=[(1,)]),
+        Table("context", sql["context"], 2, rowid_col=0, indexes=[(1,)]),
+        Table("line_bits", sql["line_bits"], 3, indexes=[(0, 1)]),
+        Table("arc_pairs", sql["arc_pairs"], 3, indexes=[(0, 1)]),
+        Table("tracer", sql["tracer"], 2, rowid_col=0),
+    ]
 
 
 def filename_suffix(suffix: str | bool | None) -> str | None:
@@ -418,61 +437,49 @@ class CoverageData:
             # with the system's own reason ("Permission denied", "Not a
             # directory"), not SQLite's "unable to open database file".
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            with SqliteDb(tmp) as db:
-                self._write_to(db)
+            write_database(tmp, _tables(), self._rows())
             os.replace(tmp, filename)
-        except (OSError, DataError) as exc:
+        except (OSError, TypeError, ValueError) as exc:
+            # The system's own reason ("No space left on device", "File too
+            # large", "Permission denied"); TypeError, ValueError: data that
+            # can't be stored (covcore's own sets never hold such).
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            if isinstance(exc, DataError):
-                # SQLite says "disk I/O error" for a full disk or a file size
-                # limit: the system's own reason is clearer.
-                reason = write_failure(tmp) or str(exc).split(": ", 1)[-1]
             try:
                 os.remove(tmp)
             except OSError:
                 pass
             raise DataError(f"Couldn't write data file {filename!r}: {reason}") from None
 
-    def _write_to(self, db: SqliteDb) -> None:
+    def _rows(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every table's rows, as :meth:`write` stores them."""
         from covcore import __version__
 
-        # One transaction from the first table to the last row: each
-        # statement outside one would be a commit of its own.
-        db.executescript("BEGIN;\n" + _SCHEMA)
-        db.execute("INSERT INTO covcore_schema (version) VALUES (?)", (SCHEMA_VERSION,))
         meta = dict(self.meta)
         meta.update(
             has_arcs="1" if self._has_arcs else "0",
             covcore_version=__version__,
             when=time.strftime("%Y-%m-%dT%H:%M:%S"),  # datetime's isoformat(timespec="seconds")
         )
-        db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", ((k, _to_db(v)) for k, v in meta.items()))
         files = sorted(self.measured_files())
         file_ids = {f: i for i, f in enumerate(files, 1)}
-        db.executemany("INSERT INTO file (id, path) VALUES (?, ?)", ((i, _to_db(f)) for f, i in file_ids.items()))
         contexts = sorted(self.measured_contexts() | {""})
         ctx_ids = {c: i for i, c in enumerate(contexts, 1)}
-        db.executemany("INSERT INTO context (id, context) VALUES (?, ?)", ((i, _to_db(c)) for c, i in ctx_ids.items()))
         nums_to_numbits = numbits_packer()
         pack_arcs = arcs_packer()
-        db.executemany(
-            "INSERT INTO line_bits (file_id, context_id, numbits) VALUES (?, ?, ?)",
-            (
+        return {
+            "covcore_schema": [(SCHEMA_VERSION,)],
+            "meta": [(k, _to_db(v)) for k, v in meta.items()],
+            "file": [(i, _to_db(f)) for f, i in file_ids.items()],
+            "context": [(i, _to_db(c)) for c, i in ctx_ids.items()],
+            "line_bits": [
                 (file_ids[f], ctx_ids[c], nums_to_numbits(lines))
                 for f, by_ctx in self._lines.items()
                 for c, lines in by_ctx.items()
-            ),
-        )
-        db.executemany(
-            "INSERT INTO arc_pairs (file_id, context_id, pairs) VALUES (?, ?, ?)",
-            (
+            ],
+            "arc_pairs": [
                 (file_ids[f], ctx_ids[c], pack_arcs(arcs))
                 for f, by_ctx in self._arcs.items()
                 for c, arcs in by_ctx.items()
-            ),
-        )
-        db.executemany(
-            "INSERT INTO tracer (file_id, tracer) VALUES (?, ?)",
-            ((file_ids[f], t) for f, t in self._tracers.items() if t and f in file_ids),
-        )
-        db.execute("COMMIT")
+            ],
+            "tracer": [(file_ids[f], t) for f, t in self._tracers.items() if t and f in file_ids],
+        }

@@ -21,23 +21,6 @@ import os
 TEMP_MARK = ".tmp-"
 
 
-def write_failure(path: str) -> str | None:
-    """Why the system refuses to write more to `path` (e.g. "No space left
-    on device", "File too large"), or None if it doesn't."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
-    except OSError as exc:
-        return exc.strerror
-    try:
-        os.write(fd, bytes(65536))
-        os.fsync(fd)
-    except OSError as exc:
-        return exc.strerror
-    finally:
-        os.close(fd)
-    return None
-
-
 def hostname() -> str:
     """This machine's name (``os.uname`` is cheaper to import than ``socket``)."""
     if hasattr(os, "uname"):
