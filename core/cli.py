@@ -100,7 +100,8 @@ def cmd_run(args: argparse.Namespace, run_cache: tuple[Any] | None = None) -> in
         from covcore import importcache
 
         importcache.uninstall(run_cache[0])
-        if run_cache[0] is None:
+        if run_cache[0] is None and not args.debug:
+            # (--debug imports modules of its own: not what runs need.)
             cache_names = importcache.run_modules()  # written once the data is saved
     try:
         runner.run()

@@ -145,7 +145,7 @@ DRIVER = """\
 import sys
 from covcore import cli, importcache
 importcache.cache_path = lambda: {cache!r}
-sys.exit(cli.main(["run", "--source=.", "prog.py"]))
+sys.exit(cli.main(["run", *{options!r}, "--source=.", "prog.py"]))
 """
 
 PROG = """\
@@ -160,7 +160,7 @@ if x:
 
 def test_covcore_run_writes_the_cache_then_uses_it(tmp_path):
     cache = str(tmp_path / "runpath.bundle")
-    (tmp_path / "driver.py").write_text(DRIVER.format(cache=cache))
+    (tmp_path / "driver.py").write_text(DRIVER.format(cache=cache, options=[]))
     (tmp_path / "prog.py").write_text(PROG)
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONDONTWRITEBYTECODE", "COVCORE_NO_RUN_CACHE") and not k.startswith("COVCORE_PROCESS")}
@@ -201,3 +201,18 @@ def test_debug_sys_says_what_the_cache_holds(pkg, tmp_path, monkeypatch):
 
     info = dict(Coverage(data_file=None).sys_info())
     assert info["run_cache"] == importcache.describe()
+
+
+def test_a_debug_run_writes_no_cache(tmp_path):
+    # --debug imports modules of its own before the program starts.
+    cache = tmp_path / "runpath.bundle"
+    (tmp_path / "driver.py").write_text(DRIVER.format(cache=str(cache), options=["--debug=sys"]))
+    (tmp_path / "prog.py").write_text(PROG)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONDONTWRITEBYTECODE", "COVCORE_NO_RUN_CACHE") and not k.startswith("COVCORE_PROCESS")}
+    env["COVCORE_FILE"] = str(tmp_path / ".covcore")
+    res = subprocess.run([sys.executable, "driver.py"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert "run_cache:" in res.stdout + res.stderr
+    assert not cache.exists()
