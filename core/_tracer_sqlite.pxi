@@ -48,31 +48,45 @@ def sqlite_varint(v):
     return PyBytes_FromStringAndSize(<char *>buf, n)
 
 
+cdef extern from "Python.h":
+    const char *PyUnicode_AsUTF8AndSize(object unicode, Py_ssize_t *size) except NULL
+
+
+cdef inline const char *_sw_text(object v, Py_ssize_t *size) except? NULL:
+    """The bytes a text or blob key value compares by (UTF-8 for str)."""
+    if isinstance(v, str):
+        return PyUnicode_AsUTF8AndSize(v, size)
+    size[0] = len(<bytes>v)
+    return PyBytes_AS_STRING(v)
+
+
 def sqlite_record(values):
-    """:func:`covcore.sqlitewrite._record` in C: the record (header of
+    """:func:`covcore.sqlitewrite._py_record` in C: the record (header of
     serial types, then the values) of a sequence of None, int, str and
     bytes values.
 
     :raises TypeError: another type.
     :raises OverflowError: an int beyond 64 bits."""
-    cdef Py_ssize_t n = len(values), i, hlen = 0, blen = 0, hs, pos
-    cdef uint64_t *types
-    cdef long long *ints
+    cdef Py_ssize_t n = len(values), i, hlen = 0, blen = 0, hs, pos, tlen
+    cdef uint64_t small_types[8]
+    cdef long long small_ints[8]
+    cdef uint64_t *types = small_types
+    cdef long long *ints = small_ints
     cdef long long iv
     cdef int k, nb
     cdef unsigned char *p
-    cdef const char *src
-    cdef Py_ssize_t slen
-    parts = [None] * n
-    types = <uint64_t *>PyMem_Malloc((n + 1) * sizeof(uint64_t))
-    ints = <long long *>PyMem_Malloc((n + 1) * sizeof(long long))
-    if types == NULL or ints == NULL:
-        PyMem_Free(types)
-        PyMem_Free(ints)
-        raise MemoryError()
+    cdef const char *t
+    vals = values if isinstance(values, tuple) else tuple(values)
+    if n > 8:
+        types = <uint64_t *>PyMem_Malloc(n * sizeof(uint64_t))
+        ints = <long long *>PyMem_Malloc(n * sizeof(long long))
+        if types == NULL or ints == NULL:
+            PyMem_Free(types)
+            PyMem_Free(ints)
+            raise MemoryError()
     try:
         for i in range(n):
-            v = values[i]
+            v = vals[i]
             if v is None:
                 types[i] = 0
             elif isinstance(v, int):
@@ -100,15 +114,10 @@ def sqlite_record(values):
                 else:
                     types[i] = 6
                     blen += 8
-            elif isinstance(v, str):
-                b = (<str>v).encode("utf-8")
-                parts[i] = b
-                types[i] = 2 * <uint64_t>len(b) + 13
-                blen += len(b)
-            elif isinstance(v, bytes):
-                parts[i] = v
-                types[i] = 2 * <uint64_t>len(<bytes>v) + 12
-                blen += len(<bytes>v)
+            elif isinstance(v, (str, bytes)):
+                _sw_text(v, &tlen)
+                types[i] = 2 * <uint64_t>tlen + (13 if isinstance(v, str) else 12)
+                blen += tlen
             else:
                 raise TypeError("can't store %s in a covcore data file" % type(v).__name__)
             hlen += _sw_varint_len(types[i])
@@ -129,49 +138,70 @@ def sqlite_record(values):
                     iv >>= 8
                 pos += nb
             elif types[i] >= 12:
-                b = parts[i]
-                src = PyBytes_AS_STRING(b)
-                slen = len(<bytes>b)
-                memcpy(p + pos, src, slen)
-                pos += slen
+                t = _sw_text(vals[i], &tlen)
+                memcpy(p + pos, t, tlen)
+                pos += tlen
         return out
     finally:
-        PyMem_Free(types)
-        PyMem_Free(ints)
+        if types != small_types:
+            PyMem_Free(types)
+            PyMem_Free(ints)
 
 
 def sqlite_sort_key(values):
     """:func:`covcore.sqlitewrite._py_sort_key` in C: bytes that order index
     keys as SQLite's BINARY collation does (NULL, numbers, text by UTF-8
     bytes, blobs by bytes; column by column)."""
-    cdef bytearray out = bytearray()
-    cdef long long iv
+    cdef Py_ssize_t n = len(values), i, j, size = 0, tlen, pos = 0
+    cdef const char *t
+    cdef unsigned char *p
     cdef unsigned long long u
-    cdef unsigned char buf[9]
+    cdef long long iv
     cdef int k
-    for v in values:
+    vals = list(values)
+    for i in range(n):
+        v = vals[i]
         if v is None:
-            out.append(0)
+            size += 1
+        elif isinstance(v, int):
+            size += 9
+        else:
+            if not isinstance(v, (str, bytes)):
+                v = vals[i] = bytes(v)
+            t = _sw_text(v, &tlen)
+            size += 3 + tlen
+            for j in range(tlen):
+                if t[j] == 0:
+                    size += 1
+    out = PyBytes_FromStringAndSize(NULL, size)
+    p = <unsigned char *>PyBytes_AS_STRING(out)
+    for i in range(n):
+        v = vals[i]
+        if v is None:
+            p[pos] = 0
+            pos += 1
         elif isinstance(v, int):
             iv = v
             u = <unsigned long long>iv ^ 0x8000000000000000ULL
-            buf[0] = 1
+            p[pos] = 1
             for k in range(8, 0, -1):
-                buf[k] = <unsigned char>(u & 0xFF)
+                p[pos + k] = <unsigned char>(u & 0xFF)
                 u >>= 8
-            out += PyBytes_FromStringAndSize(<char *>buf, 9)
+            pos += 9
         else:
-            if isinstance(v, str):
-                b = (<str>v).encode("utf-8")
-                out.append(2)
-            else:
-                b = bytes(v)
-                out.append(3)
-            if b"\0" in b:
-                b = b.replace(b"\0", b"\0\xff")
-            out += b
-            out += b"\0\0"
-    return bytes(out)
+            p[pos] = 2 if isinstance(v, str) else 3
+            pos += 1
+            t = _sw_text(v, &tlen)
+            for j in range(tlen):
+                p[pos] = <unsigned char>t[j]
+                pos += 1
+                if t[j] == 0:
+                    p[pos] = 0xFF
+                    pos += 1
+            p[pos] = 0
+            p[pos + 1] = 0
+            pos += 2
+    return out
 
 
 def sqlite_cells(list records, list rowids, Py_ssize_t max_local):
@@ -227,3 +257,44 @@ def sqlite_partition(list cells, Py_ssize_t hsize, bint separators):
             raise ValueError("a cell too large for a page")
         groups.append((a, b))
         a = b + 1
+
+
+def sqlite_page(int kind, list cells, right, Py_ssize_t offset=0):
+    """:func:`covcore.sqlitewrite._py_page` in C: one 4096-byte b-tree page
+    of type `kind` holding `cells` (bytes, in order), with its right-most
+    child page number `right` (interior pages) or None, its header at
+    `offset` (100 on page 1).
+
+    :raises ValueError: the cells don't fit."""
+    cdef Py_ssize_t n = len(cells), i, content = 4096, hsize, start, size
+    cdef unsigned char *p
+    cdef unsigned long r = 0
+    hsize = 8 if right is None else 12
+    for i in range(n):
+        content -= len(<bytes>cells[i])
+    start = offset + hsize + 2 * n
+    if start > content:
+        raise ValueError("cells don't fit in one page")
+    out = PyBytes_FromStringAndSize(NULL, 4096)
+    p = <unsigned char *>PyBytes_AS_STRING(out)
+    memset(p, 0, 4096)
+    p[offset] = <unsigned char>kind
+    p[offset + 3] = <unsigned char>(n >> 8)
+    p[offset + 4] = <unsigned char>(n & 0xFF)
+    p[offset + 5] = <unsigned char>((content >> 8) & 0xFF)
+    p[offset + 6] = <unsigned char>(content & 0xFF)
+    if right is not None:
+        r = right
+        p[offset + 8] = <unsigned char>((r >> 24) & 0xFF)
+        p[offset + 9] = <unsigned char>((r >> 16) & 0xFF)
+        p[offset + 10] = <unsigned char>((r >> 8) & 0xFF)
+        p[offset + 11] = <unsigned char>(r & 0xFF)
+    start = 4096
+    for i in range(n):
+        cell = cells[i]
+        size = len(<bytes>cell)
+        start -= size
+        memcpy(p + start, PyBytes_AS_STRING(cell), size)
+        p[offset + hsize + 2 * i] = <unsigned char>(start >> 8)
+        p[offset + hsize + 2 * i + 1] = <unsigned char>(start & 0xFF)
+    return out

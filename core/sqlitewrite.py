@@ -198,18 +198,6 @@ def _py_partition(cells: list[bytes], hsize: int, separators: bool) -> list[tupl
         a = b + 1
 
 
-_varint, _record, _sort_key = _py_varint, _py_record, _py_sort_key
-_cells, _partition = _py_cells, _py_partition
-try:
-    # The same, in C (covcore._tracer): in Python they cost more than
-    # SQLite takes to insert the rows.
-    from covcore._tracer import sqlite_cells as _cells  # type: ignore[no-redef]
-    from covcore._tracer import sqlite_partition as _partition  # type: ignore[no-redef]
-    from covcore._tracer import sqlite_record as _record  # type: ignore[no-redef]
-    from covcore._tracer import sqlite_sort_key as _sort_key  # type: ignore[no-redef]
-    from covcore._tracer import sqlite_varint as _varint  # type: ignore[no-redef]
-except ImportError:  # the pure-Python install
-    pass
 
 
 class _Writer:
@@ -243,7 +231,7 @@ class _Writer:
         return payload[:local], first
 
 
-def _page(kind: int, cells: Sequence[bytes], right: int | None, offset: int = 0) -> bytes:
+def _py_page(kind: int, cells: list[bytes], right: int | None, offset: int = 0) -> bytes:
     """One b-tree page: the header at `offset` (100 on page 1), the cell
     pointer array, the cells packed at the end of the page, in order."""
     hsize = 12 if right is not None else 8
@@ -262,6 +250,21 @@ def _page(kind: int, cells: Sequence[bytes], right: int | None, offset: int = 0)
     body = b"".join(p.to_bytes(2, "big") for p in pointers)
     gap = content - start
     return b"\0" * offset + header + body + b"\0" * gap + b"".join(reversed(cells))
+
+
+_varint, _record, _sort_key = _py_varint, _py_record, _py_sort_key
+_cells, _partition, _page = _py_cells, _py_partition, _py_page
+try:
+    # The same, in C (covcore._tracer): in Python they cost more than
+    # SQLite takes to insert the rows.
+    from covcore._tracer import sqlite_page as _page  # type: ignore[no-redef]
+    from covcore._tracer import sqlite_cells as _cells  # type: ignore[no-redef]
+    from covcore._tracer import sqlite_partition as _partition  # type: ignore[no-redef]
+    from covcore._tracer import sqlite_record as _record  # type: ignore[no-redef]
+    from covcore._tracer import sqlite_sort_key as _sort_key  # type: ignore[no-redef]
+    from covcore._tracer import sqlite_varint as _varint  # type: ignore[no-redef]
+except ImportError:  # the pure-Python install
+    pass
 
 
 def _complete(w: _Writer, cells: list[bytes | None], records: Sequence[bytes],

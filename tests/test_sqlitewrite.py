@@ -76,7 +76,7 @@ def make_rows(nfiles, seed, *, big_blobs=False, long_paths=False):
 def impl(request, monkeypatch):
     """The writer as installed (C helpers) and in pure Python."""
     if request.param == "python":
-        for name in ("_varint", "_record", "_sort_key", "_cells", "_partition"):
+        for name in ("_varint", "_record", "_sort_key", "_cells", "_partition", "_page"):
             monkeypatch.setattr(sw, name, getattr(sw, "_py" + name))
     elif sw._record is sw._py_record:
         pytest.skip("no compiled extension")
@@ -124,6 +124,11 @@ def test_the_c_helpers_are_the_python_ones():
     for max_local in (sw._MAX_LOCAL_TABLE, sw._MAX_LOCAL_INDEX):
         assert _tracer.sqlite_cells(records, rowids, max_local) == sw._py_cells(records, rowids, max_local)
         assert _tracer.sqlite_cells(records, None, max_local) == sw._py_cells(records, None, max_local)
+    for n, right, offset in ((0, None, 0), (3, None, 100), (5, 77, 0), (40, 2**32 - 1, 0)):
+        page_cells = [os.urandom(rnd.choice([4, 10, 90])) for _ in range(n)]
+        assert _tracer.sqlite_page(13, page_cells, right, offset) == sw._py_page(13, page_cells, right, offset)
+    with pytest.raises(ValueError, match="don't fit"):
+        _tracer.sqlite_page(10, [b"x" * 2100] * 2, None)
     cells = [os.urandom(rnd.choice([4, 10, 100, 1000])) for _ in range(2000)]
     for hsize in (8, 12):
         for separators in (True, False):
