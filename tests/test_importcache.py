@@ -51,17 +51,18 @@ def forget():
 def test_modules_come_from_the_cache_as_they_would_from_their_files(pkg, tmp_path):
     path = str(tmp_path / "run.bundle")
     assert importcache.write_cache(["cachepkg", "cachepkg.mod"], path) is True
-    entries = importcache.read_cache(path)
-    assert sorted(entries) == ["cachepkg", "cachepkg.mod"]
-    assert entries["cachepkg.mod"][0] == str(pkg / "mod.py")
+    cache = importcache.read_cache(path)
+    assert sorted(cache.entries) == ["cachepkg", "cachepkg.mod"]
+    assert cache.entries["cachepkg.mod"][0] == str(pkg / "mod.py")
     forget()
-    finder = importcache.RunCacheFinder(path, entries)
+    finder = importcache.RunCacheFinder(path, cache)
     sys.meta_path.insert(0, finder)
     try:
         mod = importlib.import_module("cachepkg.mod")
     finally:
         importcache.uninstall(finder)
     assert finder not in sys.meta_path
+    assert cache.fd == -1   # closed with the finder
     assert finder.served == ["cachepkg", "cachepkg.mod"]   # the package first, as always
     assert type(mod.__spec__.loader).__name__ == "_CachedLoader"
     assert mod.answer() == ("package", 42)
@@ -81,7 +82,9 @@ def test_a_changed_source_makes_the_whole_cache_unused(pkg, tmp_path):
     os.utime(source, (st.st_atime, st.st_mtime + 10))        # same size, newer
     assert importcache.read_cache(path) is None
     os.utime(source, (st.st_atime, st.st_mtime))
-    assert importcache.read_cache(path) is not None
+    cache = importcache.read_cache(path)
+    assert cache is not None
+    cache.close()
     source.write_text(source.read_text() + "# more\n")      # another size
     os.utime(source, (st.st_atime, st.st_mtime))
     assert importcache.read_cache(path) is None
@@ -95,9 +98,11 @@ def test_a_cache_that_is_not_ours_is_unused(tmp_path, content):
 
     path = tmp_path / "run.bundle"
     if content == "format":
-        content = marshal.dumps((99, importcache.MAGIC_NUMBER, {}))
+        index = marshal.dumps((99, importcache.MAGIC_NUMBER, {}))
+        content = len(index).to_bytes(4, "little") + index
     elif content == "magic":
-        content = marshal.dumps((importcache._FORMAT, b"\0\0\r\n", {}))
+        index = marshal.dumps((importcache._FORMAT, b"\0\0\r\n", {}))
+        content = len(index).to_bytes(4, "little") + index
     if content is not None:
         path.write_bytes(content)
     assert importcache.read_cache(str(path)) is None
@@ -109,7 +114,7 @@ def test_only_timestamp_checked_pycs_that_match_go_in(pkg, tmp_path):
                        invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
     path = str(tmp_path / "run.bundle")
     assert importcache.write_cache(["cachepkg", "cachepkg.mod", "no.such.module"], path) is True
-    assert sorted(importcache.read_cache(path)) == ["cachepkg"]
+    assert sorted(importcache.read_cache(path).entries) == ["cachepkg"]
     # A .pyc older than its source is left out as well.
     init_src = pkg / "__init__.py"
     st = init_src.stat()
@@ -181,11 +186,11 @@ def test_covcore_run_writes_the_cache_then_uses_it(tmp_path):
     assert outputs[2] == "_CachedLoader\n[]\n"
     assert outputs[1] == outputs[3]
     assert "prog.py" in outputs[1] and "100%" in outputs[1]
-    entries = importcache.read_cache(cache)
+    entries = importcache.read_cache(cache).entries
     assert "covcore.session" in entries and "covcore.cli" not in entries
     assert all(Path(origin).parent == Path(importcache.__file__).parent
                or Path(origin).parent.parent == Path(importcache.__file__).parent
-               for origin, _ in entries.values())
+               for origin, _, _ in entries.values())
 
 
 def test_debug_sys_says_what_the_cache_holds(pkg, tmp_path, monkeypatch):
@@ -216,3 +221,22 @@ def test_a_debug_run_writes_no_cache(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "run_cache:" in res.stdout + res.stderr
     assert not cache.exists()
+
+
+def test_modules_are_read_from_the_file_as_it_was_opened(pkg, tmp_path):
+    # The file is replaced (another run writing it) after it was opened and
+    # checked: the modules still come from the file that was checked.
+    path = str(tmp_path / "run.bundle")
+    importcache.write_cache(["cachepkg", "cachepkg.mod"], path)
+    cache = importcache.read_cache(path)
+    os.replace(path, path + ".old")
+    Path(path).write_bytes(b"\0" * 100000)
+    forget()
+    finder = importcache.RunCacheFinder(path, cache)
+    sys.meta_path.insert(0, finder)
+    try:
+        mod = importlib.import_module("cachepkg.mod")
+    finally:
+        importcache.uninstall(finder)
+    assert mod.answer() == ("package", 42)
+    assert type(mod.__spec__.loader).__name__ == "_CachedLoader"
