@@ -79,6 +79,10 @@ def _py_varint(v: int) -> bytes:
     return bytes(reversed(out))
 
 
+#: An integer's serial types and sizes, smallest first (fileformat2, "Record Format").
+_INT_SERIALS = ((1, 1), (2, 2), (3, 3), (4, 4), (5, 6), (6, 8))
+
+
 def _py_record(values: Sequence[Any]) -> bytes:
     """The record format: a header (its size, then a serial type per value)
     and the values' bytes.
@@ -90,28 +94,14 @@ def _py_record(values: Sequence[Any]) -> bytes:
         if v is None:
             types.append(0)
         elif isinstance(v, int):
-            if v == 0:
-                types.append(8)
-            elif v == 1:
-                types.append(9)
-            elif -0x80 <= v < 0x80:
-                types.append(1)
-                body.append(v.to_bytes(1, "big", signed=True))
-            elif -0x8000 <= v < 0x8000:
-                types.append(2)
-                body.append(v.to_bytes(2, "big", signed=True))
-            elif -0x800000 <= v < 0x800000:
-                types.append(3)
-                body.append(v.to_bytes(3, "big", signed=True))
-            elif -0x80000000 <= v < 0x80000000:
-                types.append(4)
-                body.append(v.to_bytes(4, "big", signed=True))
-            elif -0x800000000000 <= v < 0x800000000000:
-                types.append(5)
-                body.append(v.to_bytes(6, "big", signed=True))
-            else:
-                types.append(6)
-                body.append(v.to_bytes(8, "big", signed=True))
+            if v == 0 or v == 1:
+                types.append(8 + v)     # serial types 8 and 9: the value itself, no bytes
+                continue
+            for serial, nbytes in _INT_SERIALS:
+                if -(1 << (8 * nbytes - 1)) <= v < 1 << (8 * nbytes - 1):
+                    break
+            types.append(serial)
+            body.append(v.to_bytes(nbytes, "big", signed=True))
         elif isinstance(v, str):
             b = v.encode("utf-8")
             types.append(2 * len(b) + 13)

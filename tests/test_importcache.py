@@ -48,12 +48,8 @@ def forget():
         sys.modules.pop(name, None)
 
 
-def test_modules_come_from_the_cache_as_they_would_from_their_files(pkg, tmp_path):
-    path = str(tmp_path / "run.bundle")
-    assert importcache.write_cache(["cachepkg", "cachepkg.mod"], path) is True
-    cache = importcache.read_cache(path)
-    assert sorted(cache.entries) == ["cachepkg", "cachepkg.mod"]
-    assert cache.entries["cachepkg.mod"][0] == str(pkg / "mod.py")
+def import_through(path, cache):
+    """Import cachepkg.mod afresh through a finder for `cache`; (module, finder)."""
     forget()
     finder = importcache.RunCacheFinder(path, cache)
     sys.meta_path.insert(0, finder)
@@ -61,6 +57,16 @@ def test_modules_come_from_the_cache_as_they_would_from_their_files(pkg, tmp_pat
         mod = importlib.import_module("cachepkg.mod")
     finally:
         importcache.uninstall(finder)
+    return mod, finder
+
+
+def test_modules_come_from_the_cache_as_they_would_from_their_files(pkg, tmp_path):
+    path = str(tmp_path / "run.bundle")
+    assert importcache.write_cache(["cachepkg", "cachepkg.mod"], path) is True
+    cache = importcache.read_cache(path)
+    assert sorted(cache.entries) == ["cachepkg", "cachepkg.mod"]
+    assert cache.entries["cachepkg.mod"][0] == str(pkg / "mod.py")
+    mod, finder = import_through(path, cache)
     assert finder not in sys.meta_path
     assert cache.fd == -1   # closed with the finder
     assert finder.served == ["cachepkg", "cachepkg.mod"]   # the package first, as always
@@ -231,12 +237,6 @@ def test_modules_are_read_from_the_file_as_it_was_opened(pkg, tmp_path):
     cache = importcache.read_cache(path)
     os.replace(path, path + ".old")
     Path(path).write_bytes(b"\0" * 100000)
-    forget()
-    finder = importcache.RunCacheFinder(path, cache)
-    sys.meta_path.insert(0, finder)
-    try:
-        mod = importlib.import_module("cachepkg.mod")
-    finally:
-        importcache.uninstall(finder)
+    mod, _ = import_through(path, cache)
     assert mod.answer() == ("package", 42)
     assert type(mod.__spec__.loader).__name__ == "_CachedLoader"
