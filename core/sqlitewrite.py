@@ -38,8 +38,8 @@ _USABLE = PAGE_SIZE  # no reserved bytes at the end of pages
 _MAX_LOCAL_TABLE = _USABLE - 35
 _MAX_LOCAL_INDEX = (_USABLE - 12) * 64 // 255 - 23
 _MIN_LOCAL = (_USABLE - 12) * 32 // 255 - 23
-#: The SQLite version number the header names as the last writer (3.37.2,
-#: which is the oldest this format description covers; any 3.x reads it).
+#: The SQLite version number the header names as the file's last writer
+#: (informational: any SQLite 3 reads the file; 3.37.2 is Debian 12's).
 _WRITER_VERSION = 3037002
 
 
@@ -323,13 +323,17 @@ def write_database(path: str, tables: Sequence[Table], rows: dict[str, Sequence[
     insist.
 
     :raises TypeError: a value of another type.
-    :raises ValueError: duplicate keys in a ``UNIQUE`` or ``PRIMARY KEY`` column.
+    :raises ValueError: duplicate keys in a ``UNIQUE`` or ``PRIMARY KEY``
+        column, or a row with another number of values than its table's columns.
     :raises OSError: the file can't be written.
     """
     w = _Writer()
     schema: list[tuple[Any, ...]] = []
     for table in tables:
         trows = [tuple(r) for r in rows.get(table.name, ())]
+        for r in trows:
+            if len(r) != table.ncols:
+                raise ValueError(f"a row of {len(r)} values for table {table.name} of {table.ncols} columns")
         rc = table.rowid_col
         if rc is None:
             keyed = list(enumerate(trows, 1))

@@ -157,6 +157,8 @@ def test_bad_values_and_duplicates_are_errors(tmp_path):
         sw.write_database(path, TABLES, {"file": [(1, "a"), (1, "b")]})
     with pytest.raises(ValueError, match="duplicate key"):
         sw.write_database(path, TABLES, {"file": [(1, "a"), (2, "a")]})
+    with pytest.raises(ValueError, match="a row of 3 values for table file of 2 columns"):
+        sw.write_database(path, TABLES, {"file": [(1, "a", "b")]})
 
 
 def test_a_data_file_written_this_way_reads_back(tmp_path):
