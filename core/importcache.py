@@ -63,6 +63,10 @@ class _CachedLoader(SourceFileLoader):
 
     def get_code(self, fullname: str) -> CodeType:
         cache, offset, length = self._where
+        if cache.fd < 0:
+            # The cache is closed (the program runs): importlib.reload()
+            # and the like get the module the usual way.
+            return super().get_code(fullname)
         return marshal.loads(cache.read(offset, length))
 
 

@@ -240,3 +240,12 @@ def test_modules_are_read_from_the_file_as_it_was_opened(pkg, tmp_path):
     mod, _ = import_through(path, cache)
     assert mod.answer() == ("package", 42)
     assert type(mod.__spec__.loader).__name__ == "_CachedLoader"
+
+
+def test_a_served_module_reloads_once_the_cache_is_closed(pkg, tmp_path):
+    path = str(tmp_path / "run.bundle")
+    importcache.write_cache(["cachepkg", "cachepkg.mod"], path)
+    mod, finder = import_through(path, importcache.read_cache(path))
+    assert finder.cache.fd == -1
+    (pkg / "mod.py").write_text("def answer():\n    return 'reloaded'\n")
+    assert importlib.reload(mod).answer() == "reloaded"
