@@ -226,6 +226,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_ERROR
+    finally:
+        if run_cache is not None and run_cache[0] is not None:
+            # Off already, unless the run failed before its program started.
+            from covcore import importcache
+
+            importcache.uninstall(run_cache[0])
 
 
 def main_exit() -> None:

@@ -249,3 +249,19 @@ def test_a_served_module_reloads_once_the_cache_is_closed(pkg, tmp_path):
     assert finder.cache.fd == -1
     (pkg / "mod.py").write_text("def answer():\n    return 'reloaded'\n")
     assert importlib.reload(mod).answer() == "reloaded"
+
+
+def test_a_run_that_fails_early_leaves_no_finder(pkg, tmp_path, monkeypatch, capsys):
+    from covcore import cli
+
+    path = str(tmp_path / "run.bundle")
+    importcache.write_cache(["cachepkg", "cachepkg.mod"], path)
+    monkeypatch.setattr(importcache, "cache_path", lambda: path)
+    monkeypatch.delenv("COVCORE_NO_RUN_CACHE", raising=False)
+    finders = []
+    real_install = importcache.install
+    monkeypatch.setattr(importcache, "install", lambda: finders.append(real_install()) or finders[-1])
+    assert cli.main(["run", str(tmp_path / "no_such_program.py")]) == 1
+    assert "No file to run" in capsys.readouterr().err
+    assert finders and finders[0] is not None
+    assert finders[0] not in sys.meta_path and finders[0].cache.fd == -1
