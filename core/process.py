@@ -82,9 +82,15 @@ def process_startup() -> Coverage | None:
     global _started
     if _started is not None:
         return None
+    import gc
+
     from covcore import importcache
 
-    finder = importcache.install()  # covcore's modules from one file, if it's there
+    # As `covcore run` starts (covcore.cli._Startup): covcore's modules from
+    # the run cache, and no collection of objects that are frozen anyway.
+    gc_enabled = gc.isenabled()
+    gc.disable()
+    finder = importcache.install()
     try:
         cov = _coverage_for_child()
         if cov is None:
@@ -92,10 +98,12 @@ def process_startup() -> Coverage | None:
         _started = cov
         cov._warn_no_data = False  # a child that ran no measured code is normal
         cov.start()
+        install_sigterm_handler()
+        freeze_startup_objects(cov)
     finally:
         importcache.uninstall(finder)
-    install_sigterm_handler()
-    freeze_startup_objects(cov)
+        if gc_enabled:
+            gc.enable()
     return cov
 
 

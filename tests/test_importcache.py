@@ -160,9 +160,9 @@ sys.exit(cli.main(["run", *{options!r}, "--source=.", "prog.py"]))
 """
 
 PROG = """\
-import sys
+import gc, sys
 print(type(sys.modules["covcore.session"].__spec__.loader).__name__)
-print([f for f in sys.meta_path if type(f).__name__ == "RunCacheFinder"])
+print([f for f in sys.meta_path if type(f).__name__ == "RunCacheFinder"], gc.isenabled())
 x = 1
 if x:
     y = 2
@@ -188,8 +188,9 @@ def test_covcore_run_writes_the_cache_then_uses_it(tmp_path):
     # First run: the usual loader, and the cache written at the end; second
     # run: served from it, the finder gone once the program runs.  The data
     # is the same.
-    assert outputs[0] == "SourceFileLoader\n[]\n"
-    assert outputs[2] == "_CachedLoader\n[]\n"
+    # The collector, off while covcore starts, is on again for the program.
+    assert outputs[0] == "SourceFileLoader\n[] True\n"
+    assert outputs[2] == "_CachedLoader\n[] True\n"
     assert outputs[1] == outputs[3]
     assert "prog.py" in outputs[1] and "100%" in outputs[1]
     entries = importcache.read_cache(cache).entries
@@ -265,3 +266,24 @@ def test_a_run_that_fails_early_leaves_no_finder(pkg, tmp_path, monkeypatch, cap
     assert "No file to run" in capsys.readouterr().err
     assert finders and finders[0] is not None
     assert finders[0] not in sys.meta_path and finders[0].cache.fd == -1
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_as_it_was_once_the_program_runs(tmp_path, monkeypatch, enabled):
+    import gc
+
+    from covcore import cli
+
+    monkeypatch.setenv("COVCORE_NO_RUN_CACHE", "1")
+    monkeypatch.setenv("COVCORE_FILE", str(tmp_path / ".covcore"))
+    prog = tmp_path / "prog.py"
+    prog.write_text("import gc\nSEEN = gc.isenabled()\nraise SystemExit(3 if SEEN else 4)\n")
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        status = cli.main(["run", "--data-file", str(tmp_path / ".covcore"), str(prog)])
+        after = gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert status == (3 if enabled else 4)
+    assert after is enabled
