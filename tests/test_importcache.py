@@ -269,21 +269,22 @@ def test_a_run_that_fails_early_leaves_no_finder(pkg, tmp_path, monkeypatch, cap
 
 
 @pytest.mark.parametrize("enabled", [True, False])
-def test_the_collector_is_as_it_was_once_the_program_runs(tmp_path, monkeypatch, enabled):
-    import gc
-
-    from covcore import cli
-
-    monkeypatch.setenv("COVCORE_NO_RUN_CACHE", "1")
-    monkeypatch.setenv("COVCORE_FILE", str(tmp_path / ".covcore"))
+def test_the_collector_is_as_it_was_once_the_program_runs(tmp_path, enabled):
+    # In a process of its own: `covcore run` ends measuring as a process
+    # that is about to exit does (its sys.monitoring tool id stays taken).
     prog = tmp_path / "prog.py"
-    prog.write_text("import gc\nSEEN = gc.isenabled()\nraise SystemExit(3 if SEEN else 4)\n")
-    was = gc.isenabled()
-    (gc.enable if enabled else gc.disable)()
-    try:
-        status = cli.main(["run", "--data-file", str(tmp_path / ".covcore"), str(prog)])
-        after = gc.isenabled()
-    finally:
-        (gc.enable if was else gc.disable)()
-    assert status == (3 if enabled else 4)
-    assert after is enabled
+    prog.write_text("import gc\nraise SystemExit(3 if gc.isenabled() else 4)\n")
+    driver = tmp_path / "driver.py"
+    driver.write_text(textwrap.dedent(f"""\
+        import gc, sys
+        from covcore import cli
+        {"gc.enable()" if enabled else "gc.disable()"}
+        status = cli.main(["run", "--data-file", {str(tmp_path / ".covcore")!r}, {str(prog)!r}])
+        print(status, gc.isenabled())
+    """))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVCORE_PROCESS")}
+    env["COVCORE_NO_RUN_CACHE"] = "1"
+    res = subprocess.run([sys.executable, str(driver)], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == ("3 True\n" if enabled else "4 False\n")
