@@ -130,6 +130,11 @@ cdef class SysMonTracer(_TracerBase):
             events = self._ev_local_arcs
             if cs.m.need_branch:
                 events |= self._ev_branch
+        return self._set_code_events(code, events)
+
+    cdef int _set_code_events(self, object code, int events) except -1:
+        """Turn on `events` (local) for `code`, and remember it to turn them
+        off at stop()."""
         if self._get_tool(self.tool_id) != "covcore":
             # The measured program freed our tool id (or took it for itself):
             # turning events on would raise in its code or feed its

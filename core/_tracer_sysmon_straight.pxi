@@ -303,11 +303,9 @@ if _sysmon is not None:
 
 cdef int _st_return_events(SysMonTracer t, object code) except -1:
     """Give straight `code` a local PY_RETURN (see the top of this file)."""
-    if id(code) in t._local_codes or t._get_tool(t.tool_id) != "covcore":
+    if id(code) in t._local_codes:
         return 0
-    t._set_local_events(t.tool_id, code, t._ev_return)
-    t._local_codes[id(code)] = code
-    return 0
+    return t._set_code_events(code, t._ev_return)
 
 
 cdef object _straight_return(SysMonTracer t, object code, int offset):

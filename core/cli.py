@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     import argparse
     from typing import Any, Sequence
 
+    from covcore.importcache import Startup
+
 COMMANDS = {
     "run": "Run a Python program and measure code execution.",
     "report": "Report coverage statistics on modules.",
@@ -42,42 +44,6 @@ class UsageError(CovcoreError):
     slug = "usage"
 
 
-class _Startup:
-    """What ``covcore run`` does from its first line to its program's:
-
-    * covcore's modules come from the run cache if there is a valid one
-      (:mod:`covcore.importcache`);
-    * the cyclic garbage collector is off: every object made then lives to
-      the end of the process and is frozen before the program starts
-      (:func:`covcore.process.freeze_startup_objects`), so collecting them
-      is work for nothing (6 young and 1 older collection, ~1 M
-      instructions, 3.12).
-
-    :meth:`end` undoes both (once), before the program runs."""
-
-    def __init__(self) -> None:
-        import gc
-
-        from covcore import importcache
-
-        self.gc_enabled = gc.isenabled()
-        gc.disable()
-        self.finder = importcache.install()
-        self.ended = False
-
-    def end(self) -> None:
-        if self.ended:
-            return
-        import gc
-
-        from covcore import importcache
-
-        self.ended = True
-        importcache.uninstall(self.finder)
-        if self.gc_enabled:
-            gc.enable()
-
-
 def _coverage(args: argparse.Namespace, **kwargs: Any) -> Any:
     from covcore.session import Coverage
 
@@ -86,9 +52,10 @@ def _coverage(args: argparse.Namespace, **kwargs: Any) -> Any:
     return Coverage(config_file=args.rcfile or True, debug=args.debug, **kwargs)
 
 
-def cmd_run(args: argparse.Namespace, startup: _Startup | None = None) -> int:
+def cmd_run(args: argparse.Namespace, startup: Startup | None = None) -> int:
     """``covcore run``.  `startup`: what main() set up for the run's start
-    (see :class:`_Startup`), undone here before the program starts."""
+    (:class:`covcore.importcache.Startup`), ended here before the program
+    starts."""
     from covcore.execfile import ProgramRunner, strip_traceback
 
     cov = _coverage(
@@ -189,7 +156,11 @@ def cmd_run(args: argparse.Namespace, startup: _Startup | None = None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``covcore`` command; returns the exit code (0, 1 or 2)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    startup = _Startup() if argv and argv[0] == "run" else None
+    startup = None
+    if argv and argv[0] == "run":
+        from covcore.importcache import Startup
+
+        startup = Startup()
     if sys.argv and sys.argv[0] and os.path.exists(sys.argv[0]):
         from covcore.selection import never_measure
 

@@ -20,6 +20,10 @@ source file had when its ``.pyc`` was written, as the import system checks
 a ``.pyc`` (one ``stat`` per module); a stale entry makes the whole file
 unused.  Modules the file lacks load as usual.  ``COVCORE_NO_RUN_CACHE=1``
 turns it off; ``covcore debug sys`` says whether it is used.
+
+:class:`Startup` is that window, from covcore's first line to the program's
+(the run cache's finder, and the cyclic collector off), for ``covcore run``
+and for subprocesses measured from start-up alike.
 """
 
 from __future__ import annotations
@@ -98,8 +102,7 @@ class RunCacheFinder:
     """The meta path finder serving the modules of a valid run cache, each
     at most once (a module imported again is in ``sys.modules``)."""
 
-    def __init__(self, path: str, cache: RunCache) -> None:
-        self.path = path
+    def __init__(self, cache: RunCache) -> None:
         self.cache = cache
         self.served: list[str] = []
 
@@ -151,6 +154,40 @@ def read_cache(path: str) -> RunCache | None:
         return None
 
 
+class Startup:
+    """What a measured process does from covcore's first line (``covcore
+    run``, :func:`covcore.process.process_startup`) to its program's:
+
+    * covcore's modules come from the run cache if there is a valid one
+      (:func:`install`);
+    * the cyclic garbage collector is off: every object made then lives to
+      the end of the process and is frozen before the program starts
+      (:func:`covcore.process.freeze_startup_objects`), so collecting them
+      is work for nothing (6 young and 1 older collection, ~4 M
+      instructions, 3.12).
+
+    :meth:`end` undoes both (once), before the program runs; the collector
+    is then as it was."""
+
+    def __init__(self) -> None:
+        import gc
+
+        self.gc_enabled = gc.isenabled()
+        gc.disable()
+        self.finder = install()
+        self.ended = False
+
+    def end(self) -> None:
+        if self.ended:
+            return
+        import gc
+
+        self.ended = True
+        uninstall(self.finder)
+        if self.gc_enabled:
+            gc.enable()
+
+
 def install() -> RunCacheFinder | None:
     """Put a finder for the valid run cache first on ``sys.meta_path`` and
     return it; None (and nothing changed) when there is no valid cache.
@@ -166,7 +203,7 @@ def install() -> RunCacheFinder | None:
     for name in list(cache.entries):
         if name in sys.modules:
             del cache.entries[name]
-    finder = RunCacheFinder(path, cache)
+    finder = RunCacheFinder(cache)
     sys.meta_path.insert(0, finder)
     return finder
 
@@ -191,9 +228,14 @@ def run_modules() -> list[str]:
         if (name == "covcore" or name.startswith("covcore.")) and name not in _preloaded:
             origin = getattr(getattr(module, "__spec__", None), "origin", None)
             if isinstance(origin, str) and origin.endswith(".py") and \
-                    os.path.dirname(os.path.abspath(origin)).startswith(_PACKAGE_DIR):
+                    _inside_package(os.path.dirname(os.path.abspath(origin))):
                 names.append(name)
     return names
+
+
+def _inside_package(directory: str) -> bool:
+    """Is `directory` this package's directory or one below it?"""
+    return directory == _PACKAGE_DIR or directory.startswith(_PACKAGE_DIR + os.sep)
 
 
 def write_cache(names: Iterable[str], path: str | None = None) -> bool:

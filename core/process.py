@@ -82,15 +82,9 @@ def process_startup() -> Coverage | None:
     global _started
     if _started is not None:
         return None
-    import gc
+    from covcore.importcache import Startup
 
-    from covcore import importcache
-
-    # As `covcore run` starts (covcore.cli._Startup): covcore's modules from
-    # the run cache, and no collection of objects that are frozen anyway.
-    gc_enabled = gc.isenabled()
-    gc.disable()
-    finder = importcache.install()
+    startup = Startup()  # as `covcore run` starts
     try:
         cov = _coverage_for_child()
         if cov is None:
@@ -101,9 +95,7 @@ def process_startup() -> Coverage | None:
         install_sigterm_handler()
         freeze_startup_objects(cov)
     finally:
-        importcache.uninstall(finder)
-        if gc_enabled:
-            gc.enable()
+        startup.end()
     return cov
 
 

@@ -42,13 +42,6 @@ def _opcode_tables_in_use() -> str:
     return name if name != "opcode" else "opcode (covcore has no table for this Python's bytecode)"
 
 
-def _run_cache_state() -> str:
-    """The run cache's file and state (see :mod:`covcore.importcache`)."""
-    from covcore.importcache import describe
-
-    return describe()
-
-
 class Coverage(ReportMethods):
     """Measure code coverage; the shape of coverage.py's ``Coverage`` class.
 
@@ -506,6 +499,7 @@ class Coverage(ReportMethods):
     def sys_info(self) -> list[tuple[str, Any]]:
         """Facts about this installation, as ``(name, value)`` pairs (``covcore debug sys``)."""
         from covcore import __version__
+        from covcore.importcache import describe as run_cache_state
 
         chosen = self._backend
         if chosen is None:
@@ -522,7 +516,7 @@ class Coverage(ReportMethods):
             ("c_extension", "available" if _backend.EXTENSION_ERROR is None else f"missing ({_backend.EXTENSION_ERROR})"),
             ("available_backends", ", ".join(_backend.available_backends())),
             ("opcode_tables", _opcode_tables_in_use()),
-            ("run_cache", _run_cache_state()),
+            ("run_cache", run_cache_state()),
             ("config_files_read", ", ".join(self.config.config_files_read) or "-none-"),
             ("config_file", self.config.config_file or "-none-"),
             ("data_file", self.get_data().data_filename() if not self._no_disk else "-none- (in memory)"),

@@ -48,10 +48,10 @@ def forget():
         sys.modules.pop(name, None)
 
 
-def import_through(path, cache):
+def import_through(cache):
     """Import cachepkg.mod afresh through a finder for `cache`; (module, finder)."""
     forget()
-    finder = importcache.RunCacheFinder(path, cache)
+    finder = importcache.RunCacheFinder(cache)
     sys.meta_path.insert(0, finder)
     try:
         mod = importlib.import_module("cachepkg.mod")
@@ -66,7 +66,7 @@ def test_modules_come_from_the_cache_as_they_would_from_their_files(pkg, tmp_pat
     cache = importcache.read_cache(path)
     assert sorted(cache.entries) == ["cachepkg", "cachepkg.mod"]
     assert cache.entries["cachepkg.mod"][0] == str(pkg / "mod.py")
-    mod, finder = import_through(path, cache)
+    mod, finder = import_through(cache)
     assert finder not in sys.meta_path
     assert cache.fd == -1   # closed with the finder
     assert finder.served == ["cachepkg", "cachepkg.mod"]   # the package first, as always
@@ -238,7 +238,7 @@ def test_modules_are_read_from_the_file_as_it_was_opened(pkg, tmp_path):
     cache = importcache.read_cache(path)
     os.replace(path, path + ".old")
     Path(path).write_bytes(b"\0" * 100000)
-    mod, _ = import_through(path, cache)
+    mod, _ = import_through(cache)
     assert mod.answer() == ("package", 42)
     assert type(mod.__spec__.loader).__name__ == "_CachedLoader"
 
@@ -246,7 +246,7 @@ def test_modules_are_read_from_the_file_as_it_was_opened(pkg, tmp_path):
 def test_a_served_module_reloads_once_the_cache_is_closed(pkg, tmp_path):
     path = str(tmp_path / "run.bundle")
     importcache.write_cache(["cachepkg", "cachepkg.mod"], path)
-    mod, finder = import_through(path, importcache.read_cache(path))
+    mod, finder = import_through(importcache.read_cache(path))
     assert finder.cache.fd == -1
     (pkg / "mod.py").write_text("def answer():\n    return 'reloaded'\n")
     assert importlib.reload(mod).answer() == "reloaded"

@@ -233,10 +233,6 @@ def test_only_bodies_that_exec_or_a_class_statement_start(tmp_path):
     path = str(tmp_path / "strings.py")
     data: dict = {}
     tracer = make(data, str(tmp_path), True)
-
-    def body():
-        pass
-
     tracer.start()
     try:
         exec(compile("A = 1\nB = 2\n", path, "exec"))         # a code object: no event
